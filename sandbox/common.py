@@ -1,0 +1,129 @@
+"""Pieces both stand-ins share: a controllable clock, fault injection and an
+in-process server on an ephemeral port."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class Clock:
+    """Wall clock with an offset that tests and demos can move forward."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+
+
+@dataclass
+class Fault:
+    """One injected fault, applied to the next `count` matching calls."""
+
+    count: int = 1
+    status: int | None = None  # e.g. 500, 503, 429
+    retry_after: int | None = None  # seconds, for 429
+    delay: float = 0.0  # seconds to sleep before answering
+    drop: bool = False  # close the connection without an answer
+    path_prefix: str = ""  # only calls whose path starts with this
+    method: str = ""  # only calls with this method ("" = any)
+    body: Any = None  # optional body to answer with (JSON-serialisable)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return path.startswith(self.path_prefix)
+
+
+@dataclass
+class FaultInjector:
+    faults: list[Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """Return (and consume one use of) the first fault matching this call."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {k: v for k, v in vars(f).items() if not k.startswith("_")} for f in self.faults
+            ]
+
+
+def drop_connection(environ: dict) -> list[bytes]:
+    """Close the client's socket without answering (a 'dropped connection' fault).
+
+    Call it from a WSGI app and return its result; the client sees the
+    connection reset / remote end closed before any response bytes.
+    """
+    import socket
+
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+    return []
+
+
+class ServerThread:
+    """Serve a WSGI app on 127.0.0.1 in a daemon thread (port 0 = ephemeral)."""
+
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "ServerThread":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
