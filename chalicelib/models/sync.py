@@ -1,0 +1,105 @@
+"""The service's own records: sync state, history entries, outcomes and tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class SyncStatus(StrEnum):
+    """Values written to the Account's `Xero_Sync_Status` picklist."""
+
+    SYNCED = "Synced"
+    FAILED = "Failed"
+    REJECTED = "Rejected"
+
+
+class SyncAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    NONE = "none"  # nothing was written (rejected or failed)
+
+
+class Trigger(StrEnum):
+    BUTTON = "button"
+    WORKFLOW = "workflow"
+    RUN = "run"
+
+
+@dataclass
+class AccountState:
+    """What we know about one Zoho Account's link to Xero (one DynamoDB item)."""
+
+    account_id: str
+    xero_contact_id: str | None = None
+    tenant_id: str | None = None
+    content_hash: str | None = None
+    status: SyncStatus | None = None
+    last_error: str | None = None
+    last_synced_at: str | None = None  # ISO 8601, UTC
+    last_attempt_at: str | None = None
+    account_name: str | None = None
+    version: int = 0  # optimistic concurrency: every save increments it
+
+
+@dataclass
+class HistoryEntry:
+    """One attempt to sync an Account, newest first in the timeline."""
+
+    account_id: str
+    at: str  # ISO 8601, UTC
+    trigger: Trigger
+    status: SyncStatus
+    action: SyncAction
+    message: str
+    xero_contact_id: str | None = None
+    run_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class SyncOutcome:
+    """The result of syncing one Account, as shown to the person who asked."""
+
+    account_id: str
+    status: SyncStatus
+    action: SyncAction
+    message: str
+    xero_contact_id: str | None = None
+    xero_contact_url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # Xero and our records are right but the Zoho Account does not show it yet.
+    writeback_pending: bool = False
+
+    def to_response(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "status": "synced" if self.status is SyncStatus.SYNCED else self.status.value.lower(),
+            "message": self.message,
+            "account_id": self.account_id,
+        }
+        if self.status is SyncStatus.SYNCED:
+            body["action"] = self.action.value
+        if self.xero_contact_id:
+            body["xero_contact_id"] = self.xero_contact_id
+        if self.xero_contact_url:
+            body["xero_contact_url"] = self.xero_contact_url
+        if self.warnings:
+            body["warnings"] = list(self.warnings)
+        return body
+
+
+@dataclass
+class TokenSet:
+    """An OAuth token set as stored (provider = "xero" or "zoho")."""
+
+    provider: str
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_at: float = 0.0  # epoch seconds when the access token stops working
+    tenant_id: str | None = None
+    api_domain: str | None = None  # Zoho: the data centre's API host
+    refreshed_at: float | None = None
+    last_error: str | None = None
+    version: int = 0

@@ -1,0 +1,140 @@
+"""Single-flight OAuth access tokens shared by every Lambda.
+
+Xero rotates its refresh token on every refresh and Xero's staff are clear that
+one token set must live in one place; Zoho does not rotate but caps how many
+access tokens a refresh token may mint. Both are served by the same rule:
+the token set lives in the state table, exactly one process refreshes at a time
+(a lease taken with a conditional write) and everyone else waits and re-reads.
+
+The stored refresh token is only replaced after the provider has answered
+with a new one. If a refresher dies after the provider rotated but before it
+saved, the stored (old) token is still accepted by Xero for 30 minutes, so
+the next refresher simply uses it again: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Protocol
+
+from chalicelib.deadline import Deadline
+from chalicelib.errors import DeadlineExceededError, FatalError
+from chalicelib.models.sync import TokenSet
+
+logger = logging.getLogger(__name__)
+
+# Refresh a little before the provider's expiry so a token never dies mid-call.
+EXPIRY_MARGIN_SECONDS = 120.0
+
+
+class TokenStore(Protocol):
+    def get(self, provider: str) -> TokenSet | None: ...
+    def seed(self, token_set: TokenSet) -> bool: ...
+    def begin_refresh(self, provider: str, owner: str, lease_seconds: float) -> TokenSet | None: ...
+    def complete_refresh(self, provider: str, owner: str, new: TokenSet) -> bool: ...
+    def abort_refresh(self, provider: str, owner: str, error: str | None) -> None: ...
+
+
+# Exchange a refresh token for a new token set (raises SyncError subclasses).
+Exchange = Callable[[TokenSet, Deadline], TokenSet]
+
+
+class TokenManager:
+    def __init__(
+        self,
+        provider: str,
+        store: TokenStore,
+        exchange: Exchange,
+        *,
+        seed_refresh_token: str = "",
+        not_connected_message: str,
+        lease_seconds: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.provider = provider
+        self.store = store
+        self.exchange = exchange
+        self.seed_refresh_token = seed_refresh_token
+        self.not_connected_message = not_connected_message
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.sleep = sleep
+        self.poll_seconds = poll_seconds
+        self.owner = f"{provider}-{uuid.uuid4()}"
+        self._cached: TokenSet | None = None
+
+    def current(self, deadline: Deadline) -> TokenSet:
+        """A token set whose access token is valid now."""
+        if self._cached is not None and self._usable(self._cached):
+            return self._cached
+        return self.refresh(deadline)
+
+    def refresh(self, deadline: Deadline, *, rejected_access_token: str | None = None) -> TokenSet:
+        """Get a fresh token set, refreshing only if nobody else already did.
+
+        `rejected_access_token` is one the provider just refused; a stored set
+        still holding it must be refreshed even if its expiry looks fine.
+        """
+        while True:
+            stored = self._load()
+            if self._usable(stored) and stored.access_token != rejected_access_token:
+                self._cached = stored
+                return stored
+            leased = self.store.begin_refresh(self.provider, self.owner, self.lease_seconds)
+            if leased is None:
+                self._wait_for_other_refresher(deadline)
+                continue
+            fresh = self._refresh_with_lease(leased, deadline)
+            if fresh is not None:
+                self._cached = fresh
+                return fresh
+            # We lost the lease while refreshing: someone else saved a newer set; read it.
+
+    def _refresh_with_lease(self, leased: TokenSet, deadline: Deadline) -> TokenSet | None:
+        try:
+            new = self.exchange(leased, deadline)
+        except FatalError as error:
+            self.store.abort_refresh(self.provider, self.owner, error.message)
+            raise
+        except Exception:
+            self.store.abort_refresh(self.provider, self.owner, None)
+            raise
+        new.refreshed_at = self.clock()
+        if not new.refresh_token:  # Zoho keeps the same refresh token
+            new.refresh_token = leased.refresh_token
+        new.tenant_id = new.tenant_id or leased.tenant_id
+        if self.store.complete_refresh(self.provider, self.owner, new):
+            logger.info("access token refreshed", extra={"provider": self.provider})
+            return new
+        logger.warning("token refresh lease lost; re-reading", extra={"provider": self.provider})
+        return None
+
+    def _load(self) -> TokenSet:
+        stored = self.store.get(self.provider)
+        if stored is None or not stored.refresh_token:
+            if not self.seed_refresh_token:
+                raise FatalError(self.not_connected_message)
+            self.store.seed(TokenSet(provider=self.provider, refresh_token=self.seed_refresh_token))
+            stored = self.store.get(self.provider)
+            if stored is None:
+                raise FatalError(self.not_connected_message)
+        return stored
+
+    def _usable(self, token_set: TokenSet) -> bool:
+        return bool(token_set.access_token) and token_set.expires_at - EXPIRY_MARGIN_SECONDS > self.clock()
+
+    def _wait_for_other_refresher(self, deadline: Deadline) -> None:
+        if not deadline.allows(self.poll_seconds):
+            raise DeadlineExceededError(
+                f"Waiting for the {self.provider.capitalize()} connection to refresh took too long."
+            )
+        self.sleep(self.poll_seconds)
+
+    def remember_tenant(self, tenant_id: str) -> None:
+        if self._cached is not None:
+            self._cached.tenant_id = tenant_id

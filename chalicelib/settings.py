@@ -1,0 +1,96 @@
+"""Configuration from the environment, read at call time (never at import).
+
+Deployed, secrets come from one AWS Secrets Manager secret (a JSON object whose
+keys are the variable names below) named by `SECRETS_ID`; locally they come
+from the environment. Environment variables win over the secret so an operator
+can override one value without editing the secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEYS = (
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "XERO_CLIENT_ID",
+    "XERO_CLIENT_SECRET",
+    "XERO_REFRESH_TOKEN",
+    "WEBHOOK_TOKEN",
+    "ADMIN_TOKEN",
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=True)
+
+    # Zoho CRM
+    ZOHO_ACCOUNTS_URL: str = "https://accounts.zoho.com"
+    ZOHO_CLIENT_ID: str = ""
+    ZOHO_CLIENT_SECRET: SecretStr = SecretStr("")
+    ZOHO_REFRESH_TOKEN: SecretStr = SecretStr("")
+    # Link shown for an Account in the portal; the CRM web host of the data centre.
+    ZOHO_CRM_WEB_URL: str = "https://crm.zoho.com"
+
+    # Xero
+    XERO_IDENTITY_URL: str = "https://identity.xero.com"
+    XERO_API_URL: str = "https://api.xero.com"
+    XERO_CLIENT_ID: str = ""
+    XERO_CLIENT_SECRET: SecretStr = SecretStr("")
+    XERO_REFRESH_TOKEN: SecretStr = SecretStr("")
+    XERO_TENANT_ID: str = ""
+    XERO_WEB_URL: str = "https://go.xero.com"
+
+    # Our own API
+    WEBHOOK_TOKEN: SecretStr = SecretStr("")
+    ADMIN_TOKEN: SecretStr = SecretStr("")
+
+    # AWS resources
+    TABLE_NAME: str = "zoho-xero-sync"
+    SYNC_QUEUE_NAME: str = "zoho-xero-sync.fifo"
+    SYNC_QUEUE_URL: str = ""
+    SECRETS_ID: str = ""
+
+    # Behaviour
+    BUTTON_BUDGET_SECONDS: float = Field(default=25.0, gt=0, le=35)
+    HTTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    ACCOUNT_LOCK_SECONDS: float = Field(default=60.0, gt=0)
+    TOKEN_LEASE_SECONDS: float = Field(default=30.0, gt=0)
+    MAX_QUEUE_RECEIVES: int = Field(default=5, ge=1)
+    HISTORY_TTL_DAYS: int = Field(default=400, ge=1)
+    MAPPING_FILE: str = ""
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def get_settings() -> Settings:
+    """Current settings: environment first, then the deployed secret for what is unset."""
+    secret_id = os.environ.get("SECRETS_ID", "")
+    overlay = _secret_values(secret_id) if secret_id else {}
+    missing = {k: v for k, v in overlay.items() if k in SECRET_KEYS and not os.environ.get(k)}
+    return _build(tuple(sorted(os.environ.items())), tuple(sorted(missing.items())))
+
+
+@lru_cache(maxsize=4)
+def _build(env: tuple[tuple[str, str], ...], overlay: tuple[tuple[str, str], ...]) -> Settings:
+    # Cached on the exact environment, so a changed variable is seen at the next call.
+    values: dict[str, Any] = dict(overlay)
+    return Settings(**values)
+
+
+@lru_cache(maxsize=2)
+def _secret_values(secret_id: str) -> dict[str, str]:
+    import boto3  # only deployed stacks use Secrets Manager
+
+    raw = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    data = json.loads(raw)
+    return {str(k): str(v) for k, v in data.items()}
