@@ -1,0 +1,120 @@
+"""Fixtures for the store tests: an in-process moto DynamoDB with the table created."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
+
+from chalicelib.store.schema import create_table
+
+TABLE = "test-sync"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serialise moto's request handling, as DynamoDB makes each conditional write atomic.
+
+    moto evaluates a condition and then writes in plain Python, so two threads can
+    both pass the check; real DynamoDB never lets that happen. Without this the
+    threaded tests would test moto, not our conditions.
+    """
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def locked(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", locked)
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def table(ddb: Any) -> str:
+    create_table(ddb, TABLE)
+    return TABLE
+
+
+class FakeClock:
+    """A clock the test moves by hand; also usable as `sleep`, which advances it."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+class UnprocessedClient:
+    """Wraps a client so the first `failures` batch calls leave half their items unprocessed.
+
+    moto never returns UnprocessedKeys/UnprocessedItems; real DynamoDB does under load.
+    `failures=None` means every call leaves some behind (a table that stays throttled).
+    """
+
+    def __init__(self, client: Any, failures: int | None = 1) -> None:
+        self._client = client
+        self._failures = failures
+        self.batch_sizes: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _fail_now(self) -> bool:
+        if self._failures is None:
+            return True
+        self._failures -= 1
+        return self._failures >= 0
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((table, spec),) = RequestItems.items()
+        keys = spec["Keys"]
+        self.batch_sizes.append(len(keys))
+        if not self._fail_now():
+            return self._client.batch_get_item(RequestItems=RequestItems)
+        done, left = keys[: len(keys) // 2], keys[len(keys) // 2 :]
+        response = self._client.batch_get_item(RequestItems={table: {**spec, "Keys": done}}) if done else {}
+        response["UnprocessedKeys"] = {table: {**spec, "Keys": left}}
+        return response
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((table, requests),) = RequestItems.items()
+        self.batch_sizes.append(len(requests))
+        if not self._fail_now():
+            return self._client.batch_write_item(RequestItems=RequestItems)
+        done, left = requests[: len(requests) // 2], requests[len(requests) // 2 :]
+        response = self._client.batch_write_item(RequestItems={table: done}) if done else {}
+        response["UnprocessedItems"] = {table: left}
+        return response
