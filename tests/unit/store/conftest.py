@@ -42,10 +42,19 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "process_request", locked)
 
 
+@pytest.fixture(scope="session")
+def _shared_client() -> Any:
+    # Building a client costs ~50-100 ms; moto intercepts it whenever a mock is active.
+    return boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
 @pytest.fixture
-def ddb() -> Iterator[Any]:
+def ddb(_shared_client: Any) -> Iterator[Any]:
+    """A DynamoDB client on a fresh, empty moto backend (state is reset when the mock stops)."""
     with mock_aws():
-        yield boto3.client("dynamodb", region_name="us-east-1")
+        yield _shared_client
 
 
 @pytest.fixture
