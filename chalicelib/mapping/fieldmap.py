@@ -72,6 +72,18 @@ Node = ValueSpec | ObjectSpec | ListSpec | RepeatSpec
 
 
 @dataclass(frozen=True)
+class WriteBackFields:
+    """The write-back field names on Accounts, grouped (`FieldMap.writeback`)."""
+
+    xero_id: str
+    contact_url: str
+    status: str
+    last_synced: str
+    error: str
+    error_max_length: int
+
+
+@dataclass(frozen=True)
 class FieldMap:
     version: int
     origin: str  # where the map came from, for messages and logs
@@ -103,6 +115,17 @@ class FieldMap:
     def sources(self) -> list[Source]:
         """Every Zoho field the Xero Contact is built from, in map order."""
         return list(_walk_sources(self.xero_contact))
+
+    @property
+    def writeback(self) -> WriteBackFields:
+        return WriteBackFields(
+            xero_id=self.xero_id_field,
+            contact_url=self.xero_contact_url_field,
+            status=self.sync_status_field,
+            last_synced=self.last_synced_field,
+            error=self.sync_error_field,
+            error_max_length=self.sync_error_max_length,
+        )
 
     def writeback_field_names(self) -> list[str]:
         return [

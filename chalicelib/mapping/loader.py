@@ -21,7 +21,8 @@ Attributes of the returned `FieldMap` (all Zoho API names are `str`):
   `include_in_emails_field`, `first_name_field`, `last_name_field`: Contact control fields.
 - `xero_id_field`, `xero_contact_url_field`, `sync_status_field`, `last_synced_field`,
   `sync_error_field`, `sync_error_max_length`: what the service writes back on the
-  Account (`writeback_field_names()` lists the five names).
+  Account (`writeback_field_names()` lists the five names; `writeback` groups them as
+  `.xero_id`, `.contact_url`, `.status`, `.last_synced`, `.error`, `.error_max_length`).
 - `account_fields()`, `contact_fields()`: every API name to request from Zoho
   (`fields=` parameter, COQL select), including `id`, control and write-back fields.
 - `label(key)`: the label of a control field for messages, by its YAML key

@@ -156,7 +156,7 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        problems.append(f"{where}: {error['msg']}")
+        problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
     return problems
 
 
