@@ -51,26 +51,25 @@ def test_entries_round_trip(repo: HistoryRepository) -> None:
 
 
 def test_list_is_newest_first_whatever_the_timestamp_spelling(repo: HistoryRepository) -> None:
-    repo.add(entry(minutes=5, at="2026-03-01T12:05:00Z"))
-    repo.add(entry(minutes=1, at="2026-03-01T12:01:00.500000+00:00"))
-    repo.add(entry(minutes=9, at="2026-03-01T14:09:00+02:00"))  # 12:09 UTC
-    repo.add(entry(minutes=3, at="2026-03-01T12:03:00"))  # naive: UTC by convention
+    # As plain text these would sort 0, 2, 1, 3, 4 (newest first: 4, 3, 1, 2, 0) - wrong.
+    repo.add(entry(message="4", at="2026-03-01T13:05:00+01:00"))  # 12:05 UTC
+    repo.add(entry(message="3", at="2026-03-01T12:03:00"))  # naive: UTC by convention
+    repo.add(entry(message="2", at="2026-03-01T12:01:00.500000+00:00"))
+    repo.add(entry(message="1", at="2026-03-01T12:01:00Z"))
+    repo.add(entry(message="0", at="2026-03-01T13:00:00+02:00"))  # 11:00 UTC
 
     page, _ = repo.list("1001")
 
-    assert [e.message for e in page] == [
-        "attempt at minute 9",
-        "attempt at minute 5",
-        "attempt at minute 3",
-        "attempt at minute 1",
-    ]
-    assert page[0].at == "2026-03-01T14:09:00+02:00"  # stored as given
+    assert [e.message for e in page] == ["4", "3", "2", "1", "0"]
+    assert page[0].at == "2026-03-01T13:05:00+01:00"  # stored as given
 
 
 def test_sort_key_orders_by_instant_and_is_unique() -> None:
     early, late = history_sk("2026-03-01T12:00:00.000001Z"), history_sk("2026-03-01T12:00:00.1Z")
     assert early.startswith("HIST#2026-03-01T12:00:00.000001Z#")
     assert early < late
+    assert history_sk("2026-03-01T13:00:00+02:00") < history_sk("2026-03-01T12:00:00Z")
+    assert history_sk("2026-03-01T12:00:00Z") < history_sk("2026-03-01T12:00:00.5+00:00")
     assert history_sk("2026-03-01T12:00:00Z") != history_sk("2026-03-01T12:00:00Z")
 
 
