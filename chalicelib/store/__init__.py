@@ -1,0 +1,61 @@
+"""DynamoDB data-access layer: one table, one repository per kind of record.
+
+Repositories receive a low-level `boto3.client("dynamodb")` and the table name;
+they never create clients or read settings. Values are converted with boto3's
+TypeSerializer/TypeDeserializer (floats via Decimal). Attributes whose value is
+None are left out of items.
+
+Item layout. Table keys `pk`/`sk` (strings); index `gsi1` on `gsi1pk`/`gsi1sk`
+(projection ALL, sparse); TTL attribute `ttl` (epoch seconds); every item has
+`entity` (ACCOUNT_STATE, HISTORY, TOKEN, LOCK) to help when reading the raw table.
+
+Account state  (accounts.py)
+    pk ACCOUNT#{account_id}   sk STATE
+    the AccountState fields; `version` (N) for optimistic concurrency, 1 after
+    the first save. Only when linked (tenant_id and xero_contact_id set):
+    gsi1pk XERO#{tenant_id}#{xero_contact_id}, gsi1sk ACCOUNT#{account_id}.
+
+History entry  (history.py)
+    pk ACCOUNT#{account_id}   sk HIST#{utc_time}#{8 hex chars}
+    the HistoryEntry fields; `ttl` = write time + retention days. utc_time is
+    `at` normalised to YYYY-MM-DDTHH:MM:SS.ffffffZ so text order is time order.
+
+Token set      (tokens.py)
+    pk TOKEN#{provider}   sk TOKEN        (provider: xero | zoho)
+    the TokenSet fields; `version` (N); `previous_refresh_token`, `rotated_at`;
+    the refresh lease `lease_owner`, `lease_expires_at`; `last_error_at`. No ttl.
+
+Lock / lease   (locks.py)
+    pk LOCK#{name}   sk LOCK
+    `name`, `owner`, `acquired_at`, `expires_at` (N, fractional epoch seconds);
+    `ttl` = ceil(expires_at).
+
+Reserved for later: pk RUN#{run_id} (bulk runs), pk BUDGET#{tenant_id} (rate budgets).
+
+History shares the Account's partition so one Query (begins_with HIST#, newest
+first) pages it; the STATE item sorts apart and is never matched. Expiry that
+matters (locks, token leases) is checked in condition expressions: DynamoDB TTL
+deletes late, and moto never does. TTL only cleans up.
+"""
+
+from chalicelib.store.accounts import AccountStateRepository, SaveResult
+from chalicelib.store.errors import InvalidCursorError, StaleStateError, StoreError, StoreThrottledError
+from chalicelib.store.history import HistoryRepository
+from chalicelib.store.locks import LockRepository
+from chalicelib.store.schema import TABLE_DEFINITION, create_table
+from chalicelib.store.tokens import TokenRepository, TokenStatus
+
+__all__ = [
+    "TABLE_DEFINITION",
+    "AccountStateRepository",
+    "HistoryRepository",
+    "InvalidCursorError",
+    "LockRepository",
+    "SaveResult",
+    "StaleStateError",
+    "StoreError",
+    "StoreThrottledError",
+    "TokenRepository",
+    "TokenStatus",
+    "create_table",
+]
