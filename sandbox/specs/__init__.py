@@ -1,0 +1,1 @@
+"""Vendored API specifications and contract-check helpers for the stand-ins."""

@@ -1,0 +1,350 @@
+"""The Xero stand-in: a WSGI app serving Xero identity, connections and Accounting Contacts.
+
+One lock guards all state; the server is threaded. Request pipeline for Accounting calls:
+fault injection -> bearer token -> scope -> xero-tenant-id -> rate limits (call now in flight)
+-> handler (under the lock) -> release. See README.md for what is faithful and what is not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from sandbox.common import Clock, Fault, FaultInjector, drop_connection
+from sandbox.seed_data import XERO_CONTACTS
+from sandbox.xero import handlers
+from sandbox.xero.config import TenantConfig, XeroSandboxConfig
+from sandbox.xero.contacts import ContactBook, render
+from sandbox.xero.idempotency import IdempotencyCache
+from sandbox.xero.identity import AccessDenied, Identity
+from sandbox.xero.limits import RateLimiter
+from sandbox.xero.synthetic import generate_contacts
+from sandbox.xero.wire import JSON_TYPE, is_guid, new_guid, problem
+
+ADMIN_PREFIX = "/__sandbox__/"
+READ_CONTACTS = ("accounting.contacts", "accounting.contacts.read")
+WRITE_CONTACTS = ("accounting.contacts",)
+READ_SETTINGS = ("accounting.settings", "accounting.settings.read")
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: tuple[str, ...]
+    pattern: re.Pattern[str]
+    handler: str  # name of a function in sandbox.xero.handlers
+    template: str
+    kind: str  # identity | connections | api
+    scopes: tuple[str, ...] = ()
+
+
+def _route(methods: str, template: str, handler: str, kind: str, scopes: tuple[str, ...] = ()) -> Route:
+    """`template` like "/api.xro/2.0/Contacts/{key}"; `{name}` matches one path segment."""
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    # Xero's paths are case-insensitive (the SDK calls /Connections, the docs say /connections).
+    pattern = re.compile(f"^{regex}/?$", re.IGNORECASE)
+    return Route(tuple(methods.split("|")), pattern, handler, template, kind, scopes)
+
+
+API = "/api.xro/2.0"
+ROUTES = (
+    _route("POST", "/connect/token", "token", "identity"),
+    _route("POST", "/connect/revocation", "revoke", "identity"),
+    _route("GET|POST", "/identity/connect/authorize", "authorize", "identity"),
+    _route("GET", "/Connections", "connections", "connections"),
+    _route("DELETE", "/Connections/{id}", "delete_connection", "connections"),
+    _route("GET", f"{API}/Organisation", "organisation", "api", READ_SETTINGS),
+    _route("GET", f"{API}/Contacts", "get_contacts", "api", READ_CONTACTS),
+    _route("PUT", f"{API}/Contacts", "put_contacts", "api", WRITE_CONTACTS),
+    _route("POST", f"{API}/Contacts", "post_contacts", "api", WRITE_CONTACTS),
+    _route("GET", f"{API}/Contacts/{{key}}", "get_contact", "api", READ_CONTACTS),
+    _route("POST", f"{API}/Contacts/{{key}}", "post_contact", "api", WRITE_CONTACTS),
+)
+
+
+@dataclass
+class Call:
+    """One request on its way through the pipeline, plus its call-log entry."""
+
+    request: Request
+    route: Route
+    params: dict[str, str]
+    body: bytes
+    entry: dict[str, Any]
+    tenant: TenantConfig | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Dropped(Response):
+    """Marker response: close the socket without answering."""
+
+
+class XeroSandbox:
+    """WSGI stand-in for Xero. `XeroSandbox()` is seeded, rate-limited and uses default config."""
+
+    def __init__(self, config: XeroSandboxConfig | None = None, clock: Clock | None = None) -> None:
+        self.config = config or XeroSandboxConfig()
+        self.clock = clock or Clock()
+        self.faults = FaultInjector()
+        self._lock = threading.RLock()
+        self.identity = Identity(self.config, self.clock)
+        self.limiter = RateLimiter(self.config, self.clock)
+        self.idempotency = IdempotencyCache(self.config, self.clock)
+        self.books: dict[str, ContactBook] = {}
+        self._calls: list[dict[str, Any]] = []
+        self.reset()
+
+    # --- Python API ------------------------------------------------------------------------
+
+    @property
+    def tenant_id(self) -> str:
+        """The first configured tenant (the seed organisation)."""
+        return self.config.tenants[0].tenant_id
+
+    def reset(self, seed: bool | None = None) -> None:
+        """Fresh state: tokens, connections, contacts (seeded unless seed=False), limits, log, faults."""
+        with self._lock:
+            self.identity.reset()
+            self.limiter.reset()
+            self.idempotency.reset()
+            self.faults.clear()
+            self._calls.clear()
+            self.books = {t.tenant_id.lower(): ContactBook() for t in self.config.tenants}
+            if self.config.seed if seed is None else seed:
+                self._seed()
+
+    def _seed(self) -> None:
+        book, now = self.book(), self.clock.now()
+        for offset, contact in enumerate(XERO_CONTACTS):
+            # Spread timestamps a second apart so the default order is the seed order.
+            book.put_raw(contact, now - len(XERO_CONTACTS) + offset)
+
+    def book(self, tenant_id: str | None = None) -> ContactBook:
+        return self.books[(tenant_id or self.tenant_id).lower()]
+
+    def configure(self, **changes: Any) -> None:
+        """Partial config update (same as admin `POST config`)."""
+        with self._lock:
+            self.config.update(changes)
+
+    def contacts(
+        self, tenant_id: str | None = None, *, include_archived: bool = True
+    ) -> list[dict[str, Any]]:
+        """Every contact of a tenant, as GET /Contacts/{id} would render it."""
+        with self._lock:
+            records = self.book(tenant_id).ordered()
+            return [render(r, "full") for r in records if include_archived or r.active]
+
+    def contact(self, key: str, tenant_id: str | None = None) -> dict[str, Any] | None:
+        """One contact by ContactID or ContactNumber (archived included), or None."""
+        with self._lock:
+            book = self.book(tenant_id)
+            record = book.get(key) if is_guid(key) else book.by_number(key)
+            return render(record, "full") if record else None
+
+    def put_contact(self, contact: dict[str, Any], tenant_id: str | None = None) -> dict[str, Any]:
+        """Insert or overwrite a raw contact, bypassing validation (e.g. ARCHIVED, MergedToContactID,
+        a Website without http://, as if entered in Xero's UI)."""
+        with self._lock:
+            return render(self.book(tenant_id).put_raw(contact, self.clock.now()), "full")
+
+    def generate_contacts(self, n: int, seed: int = 0, tenant_id: str | None = None) -> list[dict[str, Any]]:
+        """Add `n` deterministic synthetic contacts (benchmarks); returns them rendered."""
+        with self._lock:
+            book, now = self.book(tenant_id), self.clock.now()
+            return [render(book.put_raw(c, now), "full") for c in generate_contacts(n, seed)]
+
+    def mint_refresh_token(self, scope: str | None = None) -> str:
+        """A fresh refresh token of a new grant (for seeding apps under test)."""
+        with self._lock:
+            return self.identity.mint_refresh_token(scope)
+
+    def add_fault(self, **fields: Any) -> Fault:
+        fault = Fault(**fields)
+        self.faults.add(fault)
+        return fault
+
+    def calls(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(c) for c in self._calls]
+
+    def call_counts(self) -> dict[str, int]:
+        """Calls per `METHOD /path/template` (e.g. `GET /api.xro/2.0/Contacts/{ContactID}`)."""
+        with self._lock:
+            return dict(Counter(f"{c['method']} {c['template']}" for c in self._calls))
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "now": self.clock.now(),
+                "config": self.config.to_dict(),
+                "tenants": [
+                    {
+                        "tenant_id": t.tenant_id,
+                        "name": t.name,
+                        "contacts": len(self.book(t.tenant_id).records),
+                        "active_contacts": sum(r.active for r in self.book(t.tenant_id).records.values()),
+                        "connected": self.identity.connected_tenant(t.tenant_id) is not None,
+                    }
+                    for t in self.config.tenants
+                ],
+                "identity": self.identity.state(),
+                "rate_limits": self.limiter.state(),
+                "idempotency_keys": len(self.idempotency.entries),
+                "calls": len(self._calls),
+                "faults": self.faults.pending(),
+            }
+
+    # --- WSGI ---------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.path.startswith(ADMIN_PREFIX):
+            from sandbox.xero.admin import handle_admin
+
+            return handle_admin(self, request)(environ, start_response)
+        response = self._dispatch(request)
+        if isinstance(response, _Dropped):
+            return drop_connection(environ)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        route, params, allowed = _match(request.method, request.path)
+        entry = self._log_entry(request, route)
+        if route is None:
+            response = self._unrouted(allowed)
+        else:
+            call = Call(request, route, params, request.get_data(cache=True), entry)
+            response = self._run(call)
+        response.headers.setdefault("Xero-Correlation-Id", entry["correlation_id"])
+        with self._lock:
+            entry["status"] = 0 if isinstance(response, _Dropped) else response.status_code
+            self._calls.append(entry)
+        return response
+
+    def _unrouted(self, allowed: set[str]) -> Response:
+        if allowed:
+            response = problem(
+                405, "Method Not Allowed", "The requested resource does not support this method"
+            )
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+            return response
+        return problem(404, "Not Found", "The resource you're looking for cannot be found")
+
+    def _log_entry(self, request: Request, route: Route | None) -> dict[str, Any]:
+        template = route.template if route else request.path
+        key = route.pattern.match(request.path) if route else None
+        if key and "{key}" in template:
+            # Tell ContactID lookups from ContactNumber lookups in the counts.
+            template = template.replace(
+                "{key}", "{ContactID}" if is_guid(key.group("key")) else "{ContactNumber}"
+            )
+        return {
+            "time": self.clock.now(),
+            "method": request.method,
+            "path": request.path,
+            "template": template,
+            "query": request.args.to_dict(flat=True),
+            "tenant": request.headers.get("xero-tenant-id"),
+            "idempotency_key": request.headers.get("Idempotency-Key"),
+            "correlation_id": new_guid(),
+        }
+
+    # --- pipeline -----------------------------------------------------------------------------
+
+    def _run(self, call: Call) -> Response:
+        fault = self.faults.take(call.request.method, call.request.path)
+        if fault:
+            call.entry["fault"] = {k: v for k, v in vars(fault).items() if not k.startswith("_")}
+            if fault.drop or fault.status or fault.body is not None:
+                return self._fault_response(fault, call)
+        delay = fault.delay if fault else 0.0
+        if call.route.kind == "identity":
+            time.sleep(delay)
+            with self._lock:
+                return getattr(handlers, call.route.handler)(self, call)
+        denied = self._authorize(call)
+        if denied is not None:
+            return denied
+        return self._admitted(call, delay)
+
+    def _authorize(self, call: Call) -> Response | None:
+        """401 for a bad/expired token or missing scope; 403 for a tenant that is not connected."""
+        with self._lock:
+            try:
+                token = self.identity.check_access(call.request.headers.get("Authorization"))
+            except AccessDenied as denied:
+                return problem(401, "Unauthorized", denied.detail)
+            if call.route.scopes and not token.scopes & set(call.route.scopes):
+                return problem(401, "Unauthorized", "AuthorizationUnsuccessful")
+            if call.route.kind == "api":
+                call.tenant = self.identity.connected_tenant(call.request.headers.get("xero-tenant-id"))
+                if call.tenant is None:
+                    return problem(403, "Forbidden", "AuthenticationUnsuccessful")
+        return None
+
+    def _admitted(self, call: Call, delay: float) -> Response:
+        """Count the call against the limits, keep it in flight while it runs, then release it."""
+        tenant_id = call.tenant.tenant_id if call.tenant else None
+        with self._lock:
+            rejection = self.limiter.admit(tenant_id)
+            if rejection:
+                call.entry["rate_limited"] = rejection.problem
+                response = problem(429, "Too Many Requests", f"Rate limit exceeded: {rejection.problem}")
+                response.headers["Retry-After"] = str(rejection.retry_after)
+                response.headers["X-Rate-Limit-Problem"] = rejection.problem
+                response.headers.update(self.limiter.headers(tenant_id))
+                return response
+        try:
+            time.sleep(delay)  # an injected delay holds a concurrency slot, like a slow Xero call
+            with self._lock:
+                response = getattr(handlers, call.route.handler)(self, call)
+        finally:
+            with self._lock:
+                self.limiter.release(tenant_id)
+        with self._lock:
+            response.headers.update(self.limiter.headers(tenant_id))
+        return response
+
+    def _fault_response(self, fault: Fault, call: Call) -> Response:
+        """An injected failure; it never reaches the handler and is not counted against limits."""
+        time.sleep(fault.delay)
+        if fault.drop:
+            return _Dropped()
+        status = fault.status or 500
+        if isinstance(fault.body, str):
+            response = Response(fault.body, status=status, content_type="text/plain; charset=utf-8")
+        elif fault.body is not None:
+            response = Response(json.dumps(fault.body), status=status, content_type=JSON_TYPE)
+        else:
+            response = problem(status, HTTPStatus(status).phrase, "Injected fault (sandbox)")
+        if status == 429:
+            response.headers["X-Rate-Limit-Problem"] = "minute"
+            response.headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 60)
+        elif fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+
+def _match(method: str, path: str) -> tuple[Route | None, dict[str, str], set[str]]:
+    allowed: set[str] = set()
+    for route in ROUTES:
+        found = route.pattern.match(path)
+        if not found:
+            continue
+        if method.upper() in route.methods:
+            return route, found.groupdict(), allowed
+        allowed.update(route.methods)
+    return None, {}, allowed
