@@ -89,6 +89,11 @@ class TokenManager:
             if leased is None:
                 self._wait_for_other_refresher(deadline)
                 continue
+            if self._usable(leased) and leased.access_token != rejected_access_token:
+                # Someone refreshed between our read and our lease: use theirs.
+                self.store.abort_refresh(self.provider, self.owner, None)
+                self._cached = leased
+                return leased
             fresh = self._refresh_with_lease(leased, deadline)
             if fresh is not None:
                 self._cached = fresh
@@ -108,6 +113,7 @@ class TokenManager:
         if not new.refresh_token:  # Zoho keeps the same refresh token
             new.refresh_token = leased.refresh_token
         new.tenant_id = new.tenant_id or leased.tenant_id
+        new.version = leased.version
         if self.store.complete_refresh(self.provider, self.owner, new):
             logger.info("access token refreshed", extra={"provider": self.provider})
             return new

@@ -95,8 +95,9 @@ class TokenSet:
     """An OAuth token set as stored (provider = "xero" or "zoho")."""
 
     provider: str
-    access_token: str | None = None
-    refresh_token: str | None = None
+    # repr=False: a logged or printed TokenSet must never show a token.
+    access_token: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
     expires_at: float = 0.0  # epoch seconds when the access token stops working
     tenant_id: str | None = None
     api_domain: str | None = None  # Zoho: the data centre's API host
