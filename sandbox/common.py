@@ -3,10 +3,12 @@ in-process server on an ephemeral port."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -76,9 +78,7 @@ class FaultInjector:
 
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [
-                {k: v for k, v in vars(f).items() if not k.startswith("_")} for f in self.faults
-            ]
+            return [{k: v for k, v in vars(f).items() if not k.startswith("_")} for f in self.faults]
 
 
 def drop_connection(environ: dict) -> list[bytes]:
@@ -91,10 +91,8 @@ def drop_connection(environ: dict) -> list[bytes]:
 
     sock = environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
     return []
 
@@ -114,7 +112,7 @@ class ServerThread:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         self._thread.start()
         return self
 
@@ -122,7 +120,7 @@ class ServerThread:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
