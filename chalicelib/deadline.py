@@ -29,7 +29,9 @@ class Deadline:
         """The HTTP timeout to use now: the default, cut to what is left."""
         left = self.remaining()
         if left <= 0:
-            raise DeadlineExceededError("The time allowed for this sync ran out; it continues in the background.")
+            raise DeadlineExceededError(
+                "The time allowed for this sync ran out; it continues in the background."
+            )
         return min(default, left)
 
     def allows(self, seconds: float) -> bool:

@@ -73,7 +73,9 @@ class HttpService:
         self.on_response = on_response
         self.calls = 0  # every HTTP request actually sent (for run statistics and benchmarks)
 
-    def send(self, method: str, url: str, *, deadline: Deadline | None = None, **kwargs: Any) -> httpx.Response:
+    def send(
+        self, method: str, url: str, *, deadline: Deadline | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """Send with retries on transient faults; 2xx-4xx (but 408/429) come back to the caller."""
         deadline = deadline or Deadline.unlimited()
         attempt = 0
@@ -92,7 +94,9 @@ class HttpService:
                 self._wait_or_raise(error, attempt, deadline, delay=wait)
                 continue
             if response.status_code in RETRIABLE_STATUSES:
-                error = RetriableError(self.unavailable_message(response), detail=describe_status(self.name, response))
+                error = RetriableError(
+                    self.unavailable_message(response), detail=describe_status(self.name, response)
+                )
                 self._wait_or_raise(error, attempt, deadline, delay=self.retry.backoff(attempt))
                 continue
             return response
@@ -116,12 +120,19 @@ class HttpService:
             self.on_response(response)
         return response
 
-    def _wait_or_raise(self, error: RetriableError, attempt: int, deadline: Deadline, *, delay: float) -> None:
+    def _wait_or_raise(
+        self, error: RetriableError, attempt: int, deadline: Deadline, *, delay: float
+    ) -> None:
         if attempt >= self.retry.attempts or not deadline.allows(delay + 0.5):
             raise error
         logger.info(
             "retrying call",
-            extra={"service": self.name, "attempt": attempt, "delay": round(delay, 2), "reason": error.detail},
+            extra={
+                "service": self.name,
+                "attempt": attempt,
+                "delay": round(delay, 2),
+                "reason": error.detail,
+            },
         )
         self.sleep(delay)
 

@@ -91,11 +91,15 @@ class XeroClient:
 
     def _call(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
         token_set = self.tokens.current(deadline)
-        response = self.http.send(method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs))
+        response = self.http.send(
+            method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs)
+        )
         if response.status_code == 401:
             # Expired or revoked access token: refresh once (single-flight) and try again.
             token_set = self.tokens.refresh(deadline, rejected_access_token=token_set.access_token)
-            response = self.http.send(method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs))
+            response = self.http.send(
+                method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs)
+            )
             if response.status_code == 401:
                 raise FatalError("Xero no longer accepts this app's authorisation. " + RECONNECT)
         if response.status_code == 403:

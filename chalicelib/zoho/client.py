@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -82,10 +83,15 @@ class ZohoClient:
                 raise FatalError("Zoho CRM no longer accepts this app's access. " + RECONNECT)
         return response
 
-    def _send(self, method: str, path: str, token_set: Any, deadline: Deadline, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, token_set: Any, deadline: Deadline, **kwargs: Any
+    ) -> httpx.Response:
         if not token_set.api_domain:
             raise FatalError("Zoho CRM did not say which data centre to use. " + RECONNECT)
-        headers = {**(kwargs.pop("headers", None) or {}), "Authorization": f"Zoho-oauthtoken {token_set.access_token}"}
+        headers = {
+            **(kwargs.pop("headers", None) or {}),
+            "Authorization": f"Zoho-oauthtoken {token_set.access_token}",
+        }
         url = f"{token_set.api_domain.rstrip('/')}/crm/{API_VERSION}{path}"
         return self.http.send(method, url, deadline=deadline, headers=headers, **kwargs)
 
@@ -120,10 +126,8 @@ def _is_invalid_id(response: httpx.Response) -> bool:
         return False
     code, _ = _zoho_error(response)
     body = {}
-    try:
+    with contextlib.suppress(ValueError):
         body = response.json()
-    except ValueError:
-        pass
     if code == "INVALID_DATA":
         return True
     data = body.get("data") if isinstance(body, dict) else None

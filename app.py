@@ -1,0 +1,87 @@
+"""Chalice wiring only: routes, queue handlers and middleware. The work is in chalicelib/."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, ConvertToMiddleware, Response
+
+from chalicelib.observability import logger, wire_library_loggers
+
+app = Chalice(app_name="zoho-xero-sync", configure_logs=False)
+app.register_middleware(
+    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)),
+    "http",
+)
+wire_library_loggers()
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+# Decorator arguments are evaluated where `chalice package` runs, so the queue
+# name comes from the deploy shell's environment (default matches .chalice/config.json).
+SYNC_QUEUE_NAME = os.environ.get("SYNC_QUEUE_NAME", "zoho-xero-sync.fifo")
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON})
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    return {"status": "ok", "service": "zoho-xero-sync"}
+
+
+@app.route("/webhooks/zoho", methods=["POST"], content_types=[JSON, FORM])
+def zoho_webhook() -> Response:
+    from chalicelib.errors import InvalidRequestError
+    from chalicelib.services.webhook import handle_webhook
+    from chalicelib.services.webhook_parsing import parse_webhook
+    from chalicelib.webhook_auth import MAX_BODY_BYTES, is_authentic
+    from chalicelib.wiring import container
+
+    request = app.current_request
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        return _json(413, {"status": "error", "message": "The request body is larger than 64 KB."})
+    services = container()
+    if not is_authentic(raw, request.headers, services.settings.secret("WEBHOOK_TOKEN")):
+        logger.warning("webhook refused: missing or wrong token/signature")
+        return _json(401, {"status": "error", "message": "Missing or wrong webhook token."})
+    try:
+        webhook = parse_webhook(raw, request.headers.get("content-type", JSON))
+    except InvalidRequestError as error:
+        return _json(400, {"status": "error", "message": error.message})
+    answer = handle_webhook(webhook, services.syncer, services.queue, services.settings.BUTTON_BUDGET_SECONDS)
+    return _json(answer.status_code, answer.body)
+
+
+@app.on_sqs_message(queue=SYNC_QUEUE_NAME, batch_size=10)
+def sync_worker(event: Any) -> dict[str, list[dict[str, str]]]:
+    """Partial batch response: needs ReportBatchItemFailures on the event source mapping
+    (Chalice cannot set it; .chalice/merge-template adds it when packaging)."""
+    from chalicelib.services.worker import process_messages
+    from chalicelib.wiring import container, lambda_deadline
+
+    services = container()
+    messages = [_queued_message(record.to_dict()) for record in event]
+    with logger.append_context_keys(handler="sync_worker"):
+        failed = process_messages(
+            messages,
+            services.syncer,
+            max_receives=services.settings.MAX_QUEUE_RECEIVES,
+            deadline=lambda: lambda_deadline(event.context),
+        )
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _queued_message(record: dict[str, Any]) -> Any:
+    from chalicelib.services.worker import QueuedMessage
+
+    attributes = record.get("attributes") or {}
+    return QueuedMessage(
+        message_id=str(record.get("messageId")),
+        body=str(record.get("body", "")),
+        receive_count=int(attributes.get("ApproximateReceiveCount", 1)),
+    )

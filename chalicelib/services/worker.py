@@ -1,0 +1,106 @@
+"""Queue worker: run queued syncs and say which messages must come back later.
+
+Rejected and failed-for-good syncs are finished (recorded, written back) and
+acknowledged; passing faults are reported as batch item failures so SQS
+redelivers them, and after the last delivery the queue's redrive policy moves
+them to the dead-letter queue. Within a FIFO batch, once one message of an
+Account fails, the later ones of the same Account are failed too, so they
+never overtake it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from chalicelib.deadline import Deadline
+from chalicelib.errors import RejectedError, RetriableError
+from chalicelib.models.sync import Trigger
+from chalicelib.models.webhook import SyncMessage
+from chalicelib.services.sync_account import AccountSyncer, SyncRequest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class QueuedMessage:
+    message_id: str
+    body: str
+    receive_count: int = 1
+
+
+def process_messages(
+    messages: list[QueuedMessage],
+    syncer: AccountSyncer,
+    *,
+    max_receives: int,
+    deadline: Callable[[], Deadline],
+) -> list[str]:
+    """Returns the ids of messages to retry."""
+    failed: list[str] = []
+    blocked_groups: set[str] = set()
+    for queued in messages:
+        message = _parse(queued)
+        if message is None:
+            continue  # unreadable: retrying cannot help; logged in _parse
+        if message.group_id in blocked_groups:
+            failed.append(queued.message_id)
+            continue
+        if not _process_one(queued, message, syncer, max_receives, deadline()):
+            failed.append(queued.message_id)
+            blocked_groups.add(message.group_id)
+    return failed
+
+
+def _process_one(
+    queued: QueuedMessage,
+    message: SyncMessage,
+    syncer: AccountSyncer,
+    max_receives: int,
+    deadline: Deadline,
+) -> bool:
+    """True when the message is done with (synced, rejected or failed for good)."""
+    try:
+        account_id = message.account_id or syncer.account_for_contact(str(message.contact_id), deadline)
+        outcome = syncer.sync(
+            SyncRequest(
+                account_id=account_id,
+                trigger=Trigger(message.trigger),
+                deadline=deadline,
+                run_id=message.run_id,
+                final_attempt=queued.receive_count >= max_receives,
+            )
+        )
+    except RejectedError as error:
+        logger.info("queued contact event skipped", extra={"reason": error.message})
+        return True
+    except RetriableError as error:
+        logger.info(
+            "sync will be retried",
+            extra={"message_id": queued.message_id, "attempt": queued.receive_count, "reason": error.detail},
+        )
+        return False
+    logger.info(
+        "queued sync finished",
+        extra={
+            "account_id": outcome.account_id,
+            "status": outcome.status.value,
+            "action": outcome.action.value,
+        },
+    )
+    return not outcome.writeback_pending or queued.receive_count >= max_receives
+
+
+def _parse(queued: QueuedMessage) -> SyncMessage | None:
+    try:
+        message = SyncMessage.model_validate_json(queued.body)
+    except ValidationError:
+        logger.error("dropping unreadable queue message", extra={"message_id": queued.message_id})
+        return None
+    if not message.account_id and not message.contact_id:
+        logger.error("dropping queue message without a record id", extra={"message_id": queued.message_id})
+        return None
+    return message

@@ -1,0 +1,199 @@
+"""Composition root: builds clients, repositories and services from settings.
+
+Built lazily on first use and cached per settings value, so nothing touches
+the network or reads the environment at import time, and a changed
+environment (tests, local runs) gets a fresh container.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+import httpx
+
+from chalicelib.deadline import Deadline
+from chalicelib.http import HttpService
+from chalicelib.oauth import TokenManager
+from chalicelib.settings import Settings, get_settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+
+    # --- AWS ----------------------------------------------------------------
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        import boto3
+
+        return boto3.client("dynamodb")
+
+    @cached_property
+    def sqs(self) -> Any:
+        import boto3
+
+        return boto3.client("sqs")
+
+    @cached_property
+    def queue_url(self) -> str:
+        if self.settings.SYNC_QUEUE_URL:
+            return self.settings.SYNC_QUEUE_URL
+        return str(self.sqs.get_queue_url(QueueName=self.settings.SYNC_QUEUE_NAME)["QueueUrl"])
+
+    @cached_property
+    def queue(self) -> Any:
+        from chalicelib.queue import SyncQueue
+
+        return SyncQueue(self.sqs, self.queue_url)
+
+    # --- repositories -------------------------------------------------------
+
+    @cached_property
+    def states(self) -> Any:
+        from chalicelib.store.accounts import AccountStateRepository
+
+        return AccountStateRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def history(self) -> Any:
+        from chalicelib.store.history import HistoryRepository
+
+        return HistoryRepository(
+            self.dynamodb, self.settings.TABLE_NAME, ttl_days=self.settings.HISTORY_TTL_DAYS
+        )
+
+    @cached_property
+    def locks(self) -> Any:
+        from chalicelib.store.locks import LockRepository
+
+        return LockRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def tokens(self) -> Any:
+        from chalicelib.store.tokens import TokenRepository
+
+        return TokenRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    # --- remote services ----------------------------------------------------
+
+    @cached_property
+    def http_client(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=self.settings.HTTP_TIMEOUT_SECONDS,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            headers={"User-Agent": "zoho-xero-sync/0.1"},
+        )
+
+    @cached_property
+    def xero_http(self) -> HttpService:
+        return HttpService("Xero", self.http_client, timeout=self.settings.HTTP_TIMEOUT_SECONDS)
+
+    @cached_property
+    def zoho_http(self) -> HttpService:
+        return HttpService("Zoho CRM", self.http_client, timeout=self.settings.HTTP_TIMEOUT_SECONDS)
+
+    @cached_property
+    def xero_identity(self) -> Any:
+        from chalicelib.xero.auth import XeroIdentity
+
+        s = self.settings
+        return XeroIdentity(
+            self.xero_http,
+            identity_url=s.XERO_IDENTITY_URL,
+            api_url=s.XERO_API_URL,
+            client_id=s.XERO_CLIENT_ID,
+            client_secret=s.secret("XERO_CLIENT_SECRET"),
+            tenant_id=s.XERO_TENANT_ID,
+        )
+
+    @cached_property
+    def zoho_identity(self) -> Any:
+        from chalicelib.zoho.auth import ZohoIdentity
+
+        s = self.settings
+        return ZohoIdentity(
+            self.zoho_http,
+            accounts_url=s.ZOHO_ACCOUNTS_URL,
+            client_id=s.ZOHO_CLIENT_ID,
+            client_secret=s.secret("ZOHO_CLIENT_SECRET"),
+        )
+
+    @cached_property
+    def xero_tokens(self) -> TokenManager:
+        return TokenManager(
+            "xero",
+            self.tokens,
+            self.xero_identity.exchange,
+            seed_refresh_token=self.settings.secret("XERO_REFRESH_TOKEN"),
+            not_connected_message="Xero is not connected yet. Connect Xero from the portal (Connect › Xero).",
+            lease_seconds=self.settings.TOKEN_LEASE_SECONDS,
+        )
+
+    @cached_property
+    def zoho_tokens(self) -> TokenManager:
+        return TokenManager(
+            "zoho",
+            self.tokens,
+            self.zoho_identity.exchange,
+            seed_refresh_token=self.settings.secret("ZOHO_REFRESH_TOKEN"),
+            not_connected_message="Zoho CRM is not connected yet. Connect Zoho from the portal (Connect › Zoho).",
+            lease_seconds=self.settings.TOKEN_LEASE_SECONDS,
+        )
+
+    @cached_property
+    def xero(self) -> Any:
+        from chalicelib.xero.client import XeroClient
+
+        return XeroClient(self.xero_http, self.xero_tokens, api_url=self.settings.XERO_API_URL)
+
+    @cached_property
+    def zoho(self) -> Any:
+        from chalicelib.zoho.client import ZohoClient
+
+        return ZohoClient(self.zoho_http, self.zoho_tokens)
+
+    # --- use cases ----------------------------------------------------------
+
+    @cached_property
+    def syncer(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.sync_account import AccountSyncer, SyncDependencies
+        from chalicelib.services.xero_links import XeroLinks
+
+        deps = SyncDependencies(
+            zoho=self.zoho,
+            xero=self.xero,
+            states=self.states,
+            history=self.history,
+            locks=self.locks,
+            field_map=lambda: load_field_map(self.settings.MAPPING_FILE or None),
+            links=XeroLinks(
+                self.settings.XERO_WEB_URL,
+                lambda: self.xero.organisation_short_code(Deadline(5.0)),
+            ),
+            lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
+        )
+        return AccountSyncer(deps)
+
+
+def container() -> Container:
+    return _container(get_settings())
+
+
+@lru_cache(maxsize=2)
+def _container(settings: Settings) -> Container:
+    return Container(settings)
+
+
+def lambda_deadline(context: Any, margin: float = 10.0, fallback: float = 50.0) -> Deadline:
+    """The time left in this Lambda invocation, less a margin to record results."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining_ms):
+        value = remaining_ms()
+        if isinstance(value, int | float) and value > 0:
+            return Deadline(max(1.0, value / 1000 - margin))
+    return Deadline(float(os.environ.get("WORKER_BUDGET_SECONDS", fallback)))
