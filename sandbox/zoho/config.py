@@ -1,0 +1,44 @@
+"""Settings of the Zoho stand-in; every field can be changed at runtime (admin `config`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class ZohoSandboxConfig:
+    client_id: str = "sandbox-zoho-client-id"
+    client_secret: str = "sandbox-zoho-client-secret"
+    refresh_token: str = "sandbox-zoho-refresh-token"
+    access_token_ttl: int = 3600  # seconds, like Zoho's access tokens
+    seed: bool = True
+    webhook_url: str | None = None
+    webhook_token: str | None = None
+    webhook_format: str = "json"  # "json" | "form": the body type of the workflow webhook
+    webhook_timeout: float = 10.0  # seconds a workflow webhook waits for the receiver
+    button_timeout: float = 40.0  # Deluge invokeurl gives up after 40 s
+    concurrency_limit: int = 10  # API calls in flight before 429 (Standard edition)
+    daily_credits: int = 1_000_000  # API credits per rolling 24 h
+    # Zoho blocks a refresh token that mints more than 10 access tokens in 10 minutes.
+    token_refresh_limit: int | None = 10
+    validate_requests: bool = True  # check PUT and COQL bodies against the official spec
+    utc_offset_minutes: int = 0  # the org's time zone: DateTime values are written with it
+    # Zoho's COQL needs criteria grouped in pairs: ((A and B) and C). Off = SQL precedence.
+    coql_strict_grouping: bool = True
+    # The v7+ docs allow 100 IN values and 500 select columns; the project batches at 50,
+    # so the stand-in holds it to the stricter, older limits by default.
+    coql_max_in_values: int = 50
+    coql_max_select_fields: int = 50
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def update(self, changes: dict[str, Any]) -> list[str]:
+        """Apply known keys; return the unknown ones (the caller reports them)."""
+        known = {f.name for f in fields(self)}
+        unknown = [key for key in changes if key not in known]
+        for key, value in changes.items():
+            if key in known:
+                setattr(self, key, value)
+        return unknown
