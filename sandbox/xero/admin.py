@@ -44,8 +44,9 @@ def _state(sb: XeroSandbox, request: Request, body: Any) -> Any:
 
 
 def _reset(sb: XeroSandbox, request: Request, body: Any) -> Any:
-    seed = (body or {}).get("seed")
-    sb.reset(seed=None if seed is None else bool(seed))
+    body = body or {}
+    seed = body.get("seed")
+    sb.reset(seed=None if seed is None else bool(seed), keep_config=bool(body.get("keep_config")))
     return sb.state()
 
 

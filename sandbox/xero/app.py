@@ -7,13 +7,14 @@ fault injection -> bearer token -> scope -> xero-tenant-id -> rate limits (call 
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -80,7 +81,6 @@ class Call:
     body: bytes
     entry: dict[str, Any]
     tenant: TenantConfig | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
 
 class _Dropped(Response):
@@ -92,6 +92,7 @@ class XeroSandbox:
 
     def __init__(self, config: XeroSandboxConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or XeroSandboxConfig()
+        self._initial_config = copy.deepcopy(self.config)  # what reset() goes back to
         self.clock = clock or Clock()
         self.faults = FaultInjector()
         self._lock = threading.RLock()
@@ -109,9 +110,16 @@ class XeroSandbox:
         """The first configured tenant (the seed organisation)."""
         return self.config.tenants[0].tenant_id
 
-    def reset(self, seed: bool | None = None) -> None:
-        """Fresh state: tokens, connections, contacts (seeded unless seed=False), limits, log, faults."""
+    def reset(self, seed: bool | None = None, *, keep_config: bool = False) -> None:
+        """Fresh state: tokens, connections, contacts (seeded unless seed=False), limits, log, faults.
+
+        The config goes back to what the sandbox was constructed with, so one test's `configure()`
+        cannot leak into the next; `keep_config=True` keeps it (e.g. to apply changed tenants).
+        The clock is left alone.
+        """
         with self._lock:
+            if not keep_config:
+                self.config.update(copy.deepcopy(self._initial_config).to_dict())
             self.identity.reset()
             self.limiter.reset()
             self.idempotency.reset()
@@ -190,22 +198,23 @@ class XeroSandbox:
             return {
                 "now": self.clock.now(),
                 "config": self.config.to_dict(),
-                "tenants": [
-                    {
-                        "tenant_id": t.tenant_id,
-                        "name": t.name,
-                        "contacts": len(self.book(t.tenant_id).records),
-                        "active_contacts": sum(r.active for r in self.book(t.tenant_id).records.values()),
-                        "connected": self.identity.connected_tenant(t.tenant_id) is not None,
-                    }
-                    for t in self.config.tenants
-                ],
+                "tenants": [self._tenant_state(t) for t in self.config.tenants],
                 "identity": self.identity.state(),
                 "rate_limits": self.limiter.state(),
                 "idempotency_keys": len(self.idempotency.entries),
                 "calls": len(self._calls),
                 "faults": self.faults.pending(),
             }
+
+    def _tenant_state(self, tenant: TenantConfig) -> dict[str, Any]:
+        records = self.books.get(tenant.tenant_id.lower(), ContactBook()).records.values()
+        return {
+            "tenant_id": tenant.tenant_id,
+            "name": tenant.name,
+            "contacts": len(records),
+            "active_contacts": sum(r.active for r in records),
+            "connected": self.identity.connected_tenant(tenant.tenant_id) is not None,
+        }
 
     # --- WSGI ---------------------------------------------------------------------------------
 
@@ -217,7 +226,10 @@ class XeroSandbox:
             return handle_admin(self, request)(environ, start_response)
         response = self._dispatch(request)
         if isinstance(response, _Dropped):
-            return drop_connection(environ)
+            drop_connection(environ)
+            # werkzeug's server treats ConnectionError as "client went away" and logs nothing;
+            # returning normally would make it log a write-before-start_response traceback.
+            raise ConnectionResetError("connection dropped by an injected sandbox fault")
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -227,7 +239,11 @@ class XeroSandbox:
             response = self._unrouted(allowed)
         else:
             call = Call(request, route, params, request.get_data(cache=True), entry)
-            response = self._run(call)
+            try:
+                response = self._run(call)
+            except Exception as error:  # a sandbox bug: answer 500 and keep it in the call log
+                entry["error"] = repr(error)
+                response = problem(500, "Internal Server Error", f"Sandbox error: {error!r}")
         response.headers.setdefault("Xero-Correlation-Id", entry["correlation_id"])
         with self._lock:
             entry["status"] = 0 if isinstance(response, _Dropped) else response.status_code

@@ -96,3 +96,32 @@ def test_generate_synthetic_contacts(xero_sandbox, xero: XeroApi):
 def test_unknown_admin_endpoint_lists_the_known_ones(xero: XeroApi):
     response = xero.http.get(f"{ADMIN}/nope")
     assert response.status_code == 404 and "GET /__sandbox__/state" in response.json()["endpoints"]
+
+
+def test_reset_restores_the_construction_config_unless_asked_to_keep_it(xero_sandbox, xero: XeroApi):
+    app = xero_sandbox.app
+    app.configure(minute_limit=3)
+    app.reset(keep_config=True)
+    assert app.config.minute_limit == 3
+    xero.http.post(f"{ADMIN}/reset", json={})
+    assert app.config.minute_limit == 60
+
+
+def test_a_second_tenant_is_connected_and_isolated(xero_sandbox, xero: XeroApi):
+    second = {"tenant_id": "9a8b7c6d-0000-4000-8000-000000000002", "name": "Second Org", "short_code": "!2nd"}
+    tenants = [*xero_sandbox.app.config.to_dict()["tenants"], second]
+    xero.http.post(f"{ADMIN}/config", json={"tenants": tenants})
+    xero.http.post(f"{ADMIN}/reset", json={"keep_config": True})
+    xero.access_token = refresh(xero.http, "sandbox-xero-refresh-token").json()["access_token"]
+    connections = xero.http.get(
+        "/connections", headers={"Authorization": f"Bearer {xero.access_token}"}
+    ).json()
+    assert sorted(c["tenantName"] for c in connections) == ["Demo Company (AU)", "Second Org"]
+    other = {"xero-tenant-id": second["tenant_id"]}
+    assert xero.get("/Contacts", headers=other).json()["Contacts"] == []
+    assert xero.post("/Contacts", json={"Name": "Only In Second"}, headers=other).status_code == 200
+    assert "Only In Second" not in [c["Name"] for c in xero.get("/Contacts").json()["Contacts"]]
+    assert xero.get("/Organisation", headers=other).json()["Organisations"][0]["ShortCode"] == "!2nd"
+    # Each tenant has its own rate-limit windows: 4 calls on the second, now 2 on the first.
+    assert xero.get("/Contacts", headers=other).headers["X-MinLimit-Remaining"] == "56"
+    assert xero.get("/Contacts").headers["X-MinLimit-Remaining"] == "58"
