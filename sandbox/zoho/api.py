@@ -276,7 +276,10 @@ def update_records(sb: ZohoSandbox, call: Call, module: str, record_id: str | No
     for payload in fire:
         if payload is not None:
             sb.automation.workflow(payload)
-    successes = sum(1 for r in results if r["status"] == "success")
+    failures = [r for r in results if r["status"] != "success"]
+    if failures:
+        call.log["record_errors"] = failures
+    successes = len(results) - len(failures)
     status = 200 if successes == len(results) else (400 if successes == 0 else 207)
     return json_response(status, {"data": results})
 

@@ -15,7 +15,11 @@ from .metadata import USERS, FieldDef
 from .timefmt import parse_date, parse_datetime
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-URL_RE = re.compile(r"^(https?://)?([A-Za-z0-9-]+\.)+[A-Za-z]{2,}(:\d+)?(/\S*)?$")
+# A domain name with or without a scheme; with a scheme any host (localhost, an IP) will do,
+# so links into the local Xero stand-in are accepted too.
+URL_RE = re.compile(
+    r"^(?:(?:https?://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}|https?://[A-Za-z0-9.-]+)(?::\d+)?(?:[/?#]\S*)?$"
+)
 INT32 = 2**31 - 1
 
 

@@ -79,6 +79,11 @@ def test_a_partly_failing_batch_is_207_with_per_record_errors(api: httpx.Client,
         "json_path": "$.data[3].Add_to_Xero",
         "expected_data_type": "boolean",
     }
+    assert [e["code"] for e in zoho_sandbox.app.calls()[-1]["record_errors"]] == [
+        "INVALID_DATA",
+        "MANDATORY_NOT_FOUND",
+        "INVALID_DATA",
+    ]
     # A refused record is not half-written.
     assert zoho_sandbox.app.get("Accounts", BLUE_MOUNTAIN)["Add_to_Xero"] is True
 
@@ -140,6 +145,11 @@ def test_valid_values_of_every_custom_type_are_accepted(api: httpx.Client, zoho_
         "Account_Name": "y" * 255,
     }
     assert _put(api, {"id": ACME, **values}).status_code == 200
+    # Links into the local Xero stand-in (an IP and a port) are URLs too.
+    local = (
+        "http://127.0.0.1:9001/organisationlogin/default.aspx?shortcode=!dEm0C&redirecturl=/Contacts/View/1"
+    )
+    assert _put(api, {"id": ACME, "Xero_Contact_URL": local}).status_code == 200
     # An empty picklist value clears the field.
     assert _put(api, {"id": ACME, "Xero_Sync_Status": "Failed"}).status_code == 200
     assert _put(api, {"id": ACME, "Xero_Sync_Status": ""}).status_code == 200
