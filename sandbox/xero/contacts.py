@@ -147,6 +147,9 @@ class ContactBook:
 
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}  # by lower-case ContactID
+        # Indexes keep name/number checks O(1) for benchmark-sized books (tens of thousands).
+        self._by_number: dict[str, str] = {}
+        self._by_name: dict[str, set[str]] = {}
         self._seq = itertools.count(1)
 
     # --- lookups ---------------------------------------------------------------
@@ -156,18 +159,24 @@ class ContactBook:
 
     def by_number(self, number: str) -> Record | None:
         # ContactNumber is matched exactly (it is not one of Xero's case-insensitive optimised fields).
-        return next((r for r in self.records.values() if r.data.get("ContactNumber") == number), None)
+        return self.records.get(self._by_number.get(number, ""))
 
     def active_named(self, name: Any, exclude: Record | None = None) -> Record | None:
-        key = name_key(name)
-        return next(
-            (
-                r
-                for r in self.records.values()
-                if r.active and r is not exclude and name_key(r.data.get("Name")) == key
-            ),
-            None,
-        )
+        candidates = (self.records[i] for i in sorted(self._by_name.get(name_key(name), ())))
+        return next((r for r in candidates if r.active and r is not exclude), None)
+
+    def _store(self, record: Record) -> None:
+        """(Re)insert a record and its index entries; call `_forget` first if it changed."""
+        self.records[record.id] = record
+        if record.data.get("ContactNumber"):
+            self._by_number[record.data["ContactNumber"]] = record.id
+        self._by_name.setdefault(name_key(record.data.get("Name")), set()).add(record.id)
+
+    def _forget(self, record: Record) -> None:
+        number = record.data.get("ContactNumber")
+        if number and self._by_number.get(number) == record.id:
+            del self._by_number[number]
+        self._by_name.get(name_key(record.data.get("Name")), set()).discard(record.id)
 
     def ordered(self) -> list[Record]:
         """Xero's default order: UpdatedDateUTC ASC, then ContactID ASC."""
@@ -188,7 +197,10 @@ class ContactBook:
         record.phones = {p.get("PhoneType", "DEFAULT"): dict(p) for p in contact.get("Phones") or []}
         record.updated = _parse_ms_date(contact.get("UpdatedDateUTC")) or now
         record.seq = next(self._seq)
-        self.records[record.id] = record
+        old = self.records.get(record.id)
+        if old:
+            self._forget(old)
+        self._store(record)
         return record
 
     # --- API writes ------------------------------------------------------------
@@ -203,9 +215,10 @@ class ContactBook:
         if errors:
             return Outcome(False, _echo(element, target), errors)
         record = target or Record(new_guid(), {"ContactStatus": ACTIVE})
+        self._forget(record)
         _apply(record, element)
         record.updated, record.seq = now, next(self._seq)
-        self.records[record.id] = record
+        self._store(record)
         return Outcome(True, render(record, "full"))
 
     def _resolve(

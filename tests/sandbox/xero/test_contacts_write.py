@@ -270,3 +270,17 @@ def test_unknown_properties_are_contract_violations(xero_sandbox, xero: XeroApi)
     response = xero.save({"Name": "Typo Co", "Emial": "x@y.example"})
     assert response.status_code == 400 and "Emial" in response.json()["Message"]
     assert stored(xero_sandbox.app, "Typo Co") == []
+
+
+def test_renames_and_renumbers_free_the_old_values(xero_sandbox, xero: XeroApi):
+    only_element(
+        xero.save({"ContactID": GREENLEAF, "Name": "Greenleaf Renamed", "ContactNumber": "CUST-9999"})
+    )
+    assert xero_sandbox.app.contact("CUST-0042") is None
+    assert xero_sandbox.app.contact("CUST-9999")["ContactID"] == GREENLEAF
+    fresh = only_element(
+        xero.save({"Name": "Greenleaf Organics", "ContactNumber": "CUST-0042"}, method="PUT")
+    )
+    assert fresh["ContactID"] != GREENLEAF
+    clash = xero.save({"Name": "greenleaf RENAMED"}).json()["Contacts"][0]
+    assert errors_of(clash) == [NAME_TAKEN.format("greenleaf RENAMED")]
