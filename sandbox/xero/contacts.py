@@ -6,7 +6,6 @@ wording for rules Xero enforces but whose exact text we could not confirm (see R
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +105,6 @@ class Record:
     addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
     phones: dict[str, dict[str, Any]] = field(default_factory=dict)
     updated: float = 0.0
-    seq: int = 0  # tie-breaker for equal timestamps
 
     @property
     def status(self) -> str:
@@ -124,7 +122,7 @@ class Record:
             return self.updated
         if name == "ContactStatus":
             return self.status
-        if name in FULL_DEFAULTS and not isinstance(FULL_DEFAULTS[name], list):
+        if isinstance(FULL_DEFAULTS.get(name), bool):  # IsSupplier & co. always read as a boolean
             return self.data.get(name, FULL_DEFAULTS[name])
         return self.data.get(name)
 
@@ -150,7 +148,6 @@ class ContactBook:
         # Indexes keep name/number checks O(1) for benchmark-sized books (tens of thousands).
         self._by_number: dict[str, str] = {}
         self._by_name: dict[str, set[str]] = {}
-        self._seq = itertools.count(1)
 
     # --- lookups ---------------------------------------------------------------
 
@@ -196,7 +193,6 @@ class ContactBook:
         record.addresses = {a.get("AddressType", "POBOX"): dict(a) for a in contact.get("Addresses") or []}
         record.phones = {p.get("PhoneType", "DEFAULT"): dict(p) for p in contact.get("Phones") or []}
         record.updated = _parse_ms_date(contact.get("UpdatedDateUTC")) or now
-        record.seq = next(self._seq)
         old = self.records.get(record.id)
         if old:
             self._forget(old)
@@ -217,7 +213,7 @@ class ContactBook:
         record = target or Record(new_guid(), {"ContactStatus": ACTIVE})
         self._forget(record)
         _apply(record, element)
-        record.updated, record.seq = now, next(self._seq)
+        record.updated = now
         self._store(record)
         return Outcome(True, render(record, "full"))
 
