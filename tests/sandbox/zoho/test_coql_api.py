@@ -89,3 +89,12 @@ def test_credits_depend_on_the_limit(api: httpx.Client, zoho_sandbox: Any) -> No
         before = zoho_sandbox.app.credits_used()
         assert _query(api, f"select id from Accounts where id is not null limit {limit}").status_code == 200
         assert zoho_sandbox.app.credits_used() - before == cost
+
+
+def test_ungrouped_criteria_are_refused_unless_configured(api: httpx.Client, zoho_sandbox: Any) -> None:
+    query = "select id from Accounts where Add_to_Xero = true and Phone is null and Fax is null"
+    refused = _query(api, query)
+    assert (refused.status_code, refused.json()["code"]) == (400, "SYNTAX_ERROR")
+    assert refused.json()["details"]["near"] == "and"
+    zoho_sandbox.app.configure(coql_strict_grouping=False)
+    assert _query(api, query).status_code == 200

@@ -210,3 +210,18 @@ def test_settings_fields_and_related_lists_describe_the_org(api: httpx.Client) -
     related = api.get("/crm/v8/settings/related_lists", params={"module": "Accounts"}).json()["related_lists"]
     assert [r["api_name"] for r in related] == ["Contacts"]
     assert api.get("/crm/v8/settings/fields").json()["code"] == "REQUIRED_PARAM_MISSING"
+
+
+def test_if_modified_since_on_related_contacts(api: httpx.Client, zoho_sandbox: Any) -> None:
+    since = zoho_sandbox.app.state()["now"]
+    url = f"/crm/v8/Accounts/{BLUE_MOUNTAIN}/Contacts"
+    unchanged = api.get(url, params={"fields": "Email"}, headers={"If-Modified-Since": since})
+    assert unchanged.status_code == 304 and "content-type" not in unchanged.headers
+    zoho_sandbox.app.clock.advance(5)
+    zoho_sandbox.app.edit("Contacts", BRUNO, {"Title": "Owner"}, automation=False)
+    changed = api.get(url, params={"fields": "Email"}, headers={"If-Modified-Since": since})
+    assert [c["id"] for c in changed.json()["data"]] == [BRUNO]
+    assert (
+        api.get(url, params={"fields": "Email"}, headers={"If-Modified-Since": "yesterday"}).status_code
+        == 400
+    )
