@@ -64,6 +64,21 @@ def _if_modified_since(call: Call) -> float | None:
     return parsed.timestamp()
 
 
+# ---- routing by method ------------------------------------------------------------------
+
+
+def records(sb: ZohoSandbox, call: Call, module: str) -> Response:
+    if call.request.method == "PUT":
+        return update_records(sb, call, module)
+    return list_records(sb, call, module)
+
+
+def record(sb: ZohoSandbox, call: Call, module: str, record_id: str) -> Response:
+    if call.request.method == "PUT":
+        return update_records(sb, call, module, record_id)
+    return get_record(sb, call, module, record_id)
+
+
 # ---- single record ----------------------------------------------------------------------
 
 
@@ -128,7 +143,14 @@ def _window(sb: ZohoSandbox, call: Call, scope: dict[str, Any]) -> tuple[int, in
     return saved["offset"], per_page
 
 
+MAX_PAGE_TOKENS = 10_000
+
+
 def _page_token(sb: ZohoSandbox, scope: dict[str, Any], offset: int, expires: float) -> str:
+    if len(sb.page_tokens) >= MAX_PAGE_TOKENS:  # long benchmark runs: forget expired tokens
+        now = sb.clock.now()
+        for stale in [key for key, saved in sb.page_tokens.items() if saved["expires"] < now]:
+            del sb.page_tokens[stale]
     token = secrets.token_hex(24)
     sb.page_tokens[token] = {"scope": scope, "offset": offset, "expires": expires}
     return token

@@ -46,6 +46,20 @@ API_RULES = Map(
 )
 
 
+ENDPOINTS: dict[str, Callable[..., Response]] = {
+    "oauth_token": api.oauth_token,
+    "oauth_revoke": api.oauth_revoke,
+    "oauth_auth": api.oauth_auth,
+    "fields": api.fields,
+    "related_lists": api.related_lists,
+    "modules": api.modules,
+    "coql": api.run_coql,
+    "records": api.records,
+    "record": api.record,
+    "related": api.related_records,
+}
+
+
 def _template(endpoint: str, args: dict[str, str], path: str) -> str:
     """The path with ids replaced, for call counts: /crm/v8/Accounts/{id}/Contacts."""
     module = args.get("module", "")
@@ -87,14 +101,14 @@ class ZohoSandbox:
             return admin.handle(self, request)(environ, start_response)
         call = Call(request, log=self._start_log(request))
         started = time.monotonic()
-        response = self._serve(call, environ)
+        response = self._serve(call)
         if response is None:  # a dropped connection
             self._finish_log(call, None, started)
             return drop_connection(environ)
         self._finish_log(call, response, started)
         return response(environ, start_response)
 
-    def _serve(self, call: Call, environ: dict[str, Any]) -> Response | None:
+    def _serve(self, call: Call) -> Response | None:
         limited = call.request.path.startswith("/crm/")
         allowed = self.concurrency.enter(self.config.concurrency_limit) if limited else True
         try:
@@ -112,10 +126,11 @@ class ZohoSandbox:
                     return answer
             return self._dispatch(call, limited)
         except ZohoError as exc:
-            self._log_error(call, exc.body())
+            call.log["error"] = exc.body()
             return json_response(exc.status, exc.body(), exc.headers)
         except Exception as exc:  # a stand-in bug must still look like Zoho's 500
             call.note(f"stand-in error: {type(exc).__name__}: {exc}")
+            call.log["error"] = internal_error()
             return json_response(500, internal_error())
         finally:
             if limited:
@@ -150,35 +165,10 @@ class ZohoSandbox:
             raise invalid_method() if isinstance(route_error, MethodNotAllowed) else invalid_url()
         if limited:
             self._check_credits()
-        response = self._endpoint(str(endpoint))(call, **args)
+        response = ENDPOINTS[str(endpoint)](self, call, **args)
         if limited and response.status_code < 400:
             self._spend(call, response)
         return response
-
-    def _endpoint(self, name: str) -> Callable[..., Response]:
-        handlers: dict[str, Callable[..., Response]] = {
-            "oauth_token": lambda call: api.oauth_token(self, call),
-            "oauth_revoke": lambda call: api.oauth_revoke(self, call),
-            "oauth_auth": lambda call: api.oauth_auth(self, call),
-            "fields": lambda call: api.fields(self, call),
-            "related_lists": lambda call: api.related_lists(self, call),
-            "modules": lambda call: api.modules(self, call),
-            "coql": lambda call: api.run_coql(self, call),
-            "records": self._records,
-            "record": self._record,
-            "related": lambda call, **kw: api.related_records(self, call, **kw),
-        }
-        return handlers[name]
-
-    def _records(self, call: Call, module: str) -> Response:
-        if call.request.method == "PUT":
-            return api.update_records(self, call, module)
-        return api.list_records(self, call, module)
-
-    def _record(self, call: Call, module: str, record_id: str) -> Response:
-        if call.request.method == "PUT":
-            return api.update_records(self, call, module, record_id)
-        return api.get_record(self, call, module, record_id)
 
     # ==== limits ================================================================================
     def oauth_check(self, header: str | None) -> bool:
@@ -214,9 +204,6 @@ class ZohoSandbox:
             "path": request.path,
             "query": request.args.to_dict(flat=True),
         }
-
-    def _log_error(self, call: Call, body: dict[str, Any]) -> None:
-        call.log["error"] = body
 
     def _finish_log(self, call: Call, response: Response | None, started: float) -> None:
         log = call.log

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import httpx
 
 from .config import ZohoSandboxConfig
+from .timefmt import format_datetime
 
 MAX_DELIVERIES = 1000
 
@@ -115,7 +116,8 @@ class Automation:
         headers: dict[str, str],
         timeout: float,
     ) -> dict[str, Any]:
-        record: dict[str, Any] = {"kind": kind, "url": url, "payload": payload, "sent_at": self.now()}
+        sent_at = format_datetime(self.now())
+        record: dict[str, Any] = {"kind": kind, "url": url, "payload": payload, "sent_at": sent_at}
         started = time.monotonic()
         try:
             response = httpx.post(url, content=raw, headers=headers, timeout=timeout)

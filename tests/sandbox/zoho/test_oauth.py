@@ -135,3 +135,24 @@ def test_access_tokens_expire_after_an_hour(zoho_sandbox: Any) -> None:
     assert httpx.get(url, headers=headers).status_code == 200
     zoho_sandbox.app.clock.advance(2)
     assert httpx.get(url, headers=headers).json()["code"] == "INVALID_TOKEN"
+
+
+def test_revoking_a_refresh_token_ends_its_access_tokens(zoho_sandbox: Any) -> None:
+    location = _consent(zoho_sandbox.url).headers["Location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    exchange = {"grant_type": "authorization_code", "code": code, **CLIENT}
+    tokens = httpx.post(f"{zoho_sandbox.url}/oauth/v2/token", data=exchange).json()
+    revoked = httpx.post(
+        f"{zoho_sandbox.url}/oauth/v2/token/revoke", params={"token": tokens["refresh_token"]}
+    )
+    assert revoked.json() == {"status": "success"}
+    headers = {"Authorization": f"Zoho-oauthtoken {tokens['access_token']}"}
+    assert httpx.get(f"{zoho_sandbox.url}/crm/v8/Accounts/{ACME}", headers=headers).status_code == 401
+    assert _refresh(zoho_sandbox.url, refresh_token=tokens["refresh_token"]).json() == {
+        "error": "invalid_code"
+    }
+
+
+def test_the_consent_page_checks_the_client(zoho_sandbox: Any) -> None:
+    page = httpx.get(f"{zoho_sandbox.url}/oauth/v2/auth", params={"client_id": "x", "response_type": "code"})
+    assert page.status_code == 400 and "invalid_client" in page.text

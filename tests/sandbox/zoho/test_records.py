@@ -210,6 +210,8 @@ def test_settings_fields_and_related_lists_describe_the_org(api: httpx.Client) -
     related = api.get("/crm/v8/settings/related_lists", params={"module": "Accounts"}).json()["related_lists"]
     assert [r["api_name"] for r in related] == ["Contacts"]
     assert api.get("/crm/v8/settings/fields").json()["code"] == "REQUIRED_PARAM_MISSING"
+    modules = api.get("/crm/v8/settings/modules").json()["modules"]
+    assert [m["api_name"] for m in modules] == ["Accounts", "Contacts"]
 
 
 def test_if_modified_since_on_related_contacts(api: httpx.Client, zoho_sandbox: Any) -> None:
