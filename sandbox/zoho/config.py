@@ -24,6 +24,9 @@ class ZohoSandboxConfig:
     token_refresh_limit: int | None = 10
     validate_requests: bool = True  # check PUT and COQL bodies against the official spec
     utc_offset_minutes: int = 0  # the org's time zone: DateTime values are written with it
+    # GET of a record id that does not exist: "invalid_data" (400 INVALID_DATA, the default) or
+    # "no_content" (204). Zoho's docs do not settle it; clients should handle both.
+    unknown_record_answer: str = "invalid_data"
     # Zoho's COQL needs criteria grouped in pairs: ((A and B) and C). Off = SQL precedence.
     coql_strict_grouping: bool = True
     # The v7+ docs allow 100 IN values and 500 select columns; the project batches at 50,
