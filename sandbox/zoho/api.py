@@ -89,6 +89,8 @@ def get_record(sb: ZohoSandbox, call: Call, module: str, record_id: str) -> Resp
     with sb.lock:
         record = sb.store.get(module, record_id)
         if record is None:
+            if sb.config.unknown_record_answer == "no_content":
+                return empty_response(204)
             raise ZohoError(
                 400, "INVALID_DATA", "the id given seems to be invalid", {"resource_path_index": 1}
             )

@@ -50,6 +50,12 @@ def test_an_unknown_record_id_is_invalid_data(api: httpx.Client) -> None:
     assert_contract(answer)
 
 
+def test_an_unknown_record_id_can_answer_204_instead(api: httpx.Client, zoho_sandbox: Any) -> None:
+    zoho_sandbox.app.configure(unknown_record_answer="no_content")
+    answer = api.get("/crm/v8/Accounts/5725767000000999999")
+    assert answer.status_code == 204 and answer.content == b""
+
+
 def test_an_unknown_module_is_invalid_module(api: httpx.Client) -> None:
     answer = api.get("/crm/v8/Leads/1")
     assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_MODULE")
