@@ -281,3 +281,37 @@ def test_default_limit_is_200_and_credits_follow_the_limit(store: Store) -> None
     result = coql.run("select id from Accounts where id is not null", store)
     assert (len(result.rows), result.more_records, result.limit) == (200, True, 200)
     assert [coql.credits_for(n) for n in (1, 200, 201, 1000, 1001, 2000)] == [1, 1, 2, 2, 3, 3]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Invoices_Due_Date_Day = 20", ["Acme Widgets Pty Ltd"]),
+        ("Invoices_Due_Date_Day != 20", ["Blue Mountain Bakery"]),
+        ("Invoices_Due_Date_Day <> 20", ["Blue Mountain Bakery"]),
+        ("Invoices_Due_Date_Day < 20", ["Blue Mountain Bakery"]),
+        ("Invoices_Due_Date_Day <= 20", ["Acme Widgets Pty Ltd", "Blue Mountain Bakery"]),
+        ("Invoices_Due_Date_Day > 14", ["Acme Widgets Pty Ltd"]),
+        ("Invoices_Due_Date_Day >= 14", ["Acme Widgets Pty Ltd", "Blue Mountain Bakery"]),
+        ("Invoices_Due_Date_Day in (14, '20')", ["Acme Widgets Pty Ltd", "Blue Mountain Bakery"]),
+        ("Invoices_Due_Date_Day not in (14)", ["Acme Widgets Pty Ltd"]),
+        ("Invoices_Due_Date_Day between 15 and 25", ["Acme Widgets Pty Ltd"]),
+        ("Invoices_Due_Date_Day not between 15 and 25", ["Blue Mountain Bakery"]),
+        ("Sales_Discount = 5", ["Acme Widgets Pty Ltd"]),
+        ("Billing_City like 'Z%'", ["Café Zürich Ñandú Ltd"]),
+        ("Billing_City not like '%y%'", ["Blue Mountain Bakery", "Café Zürich Ñandú Ltd"]),
+        (
+            "Billing_City is not null",
+            ["Acme Widgets Pty Ltd", "Blue Mountain Bakery", "Café Zürich Ñandú Ltd"],
+        ),
+    ],
+)
+def test_every_operator(store: Store, where: str, expected: list[str]) -> None:
+    assert names(store, where) == expected
+
+
+def test_operators_a_type_does_not_support_are_refused(store: Store) -> None:
+    for where in ("Billing_City > 'A'", "Billing_City between 'A' and 'B'", "Phone < '1'"):
+        assert error(store, f"select id from Accounts where {where}").message == "invalid operator found"
+    lookup = error(store, "select id from Contacts where Account_Name like '%5%'")
+    assert lookup.details["operator"] == "like"
