@@ -27,7 +27,6 @@ PAGE_TOKEN_LIMIT = 100_000
 PAGE_TOKEN_TTL = 86400
 MAX_UPDATE_RECORDS = 100
 SORTABLE = ("id", "Created_Time", "Modified_Time")
-READ_ONLY_IGNORED = ("Created_Time", "Modified_Time", "Created_By", "Modified_By", "Full_Name", "Tag")
 
 
 def _module(name: str) -> str:
@@ -45,7 +44,7 @@ def _fields_param(call: Call, module: str, required: bool) -> list[str] | None:
     names = [name.strip() for name in raw.split(",") if name.strip()]
     if len(names) > MAX_FIELDS:
         raise ZohoError(
-            400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"param_name": "fields", "limit": 50}
+            400, "LIMIT_EXCEEDED", "Max field limit exceeded", {"param_name": "fields", "limit": MAX_FIELDS}
         )
     for name in names:
         if name not in MODULES[module]:

@@ -25,7 +25,6 @@ from .timefmt import parse_date, parse_datetime
 CLAUSE_WORDS = ("select", "from", "where", "order", "by", "asc", "desc", "limit", "offset")
 OPERATOR_WORDS = ("and", "or", "not", "in", "is", "null", "like", "between", "true", "false")
 KEYWORDS = frozenset((*CLAUSE_WORDS, *OPERATOR_WORDS))
-COMPARATORS = ("!=", "<>", "<=", ">=", "=", "<", ">")
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 2000
 MAX_ROWS = 100_000

@@ -12,7 +12,7 @@ from typing import Any
 
 from sandbox import seed_data
 
-from .metadata import API_USER_ID, CRM_USER_ID, DISPLAY_FIELD, MODULES, USERS, FieldDef, user_ref
+from .metadata import CRM_USER_ID, DISPLAY_FIELD, MODULES, USERS, FieldDef, user_ref
 from .timefmt import format_datetime
 
 FIRST_NEW_ID = 5725767001000000000  # ids for records created after the seed (19 digits)
@@ -153,6 +153,3 @@ class Store:
             created = now - (count + 29) * DAY + n * 1800
             values.update(Created_Time=int(created), Modified_Time=int(created + 600))
             self.insert("Contacts", values, now, CRM_USER_ID)
-
-
-__all__ = ["API_USER_ID", "CRM_USER_ID", "Store"]
