@@ -15,6 +15,7 @@ the next refresher simply uses it again: nothing is lost.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -67,6 +68,8 @@ class TokenManager:
         self.poll_seconds = poll_seconds
         self.owner = f"{provider}-{uuid.uuid4()}"
         self._cached: TokenSet | None = None
+        # Threads of one process queue here; processes queue on the stored lease.
+        self._refreshing = threading.Lock()
 
     def current(self, deadline: Deadline) -> TokenSet:
         """A token set whose access token is valid now."""
@@ -80,6 +83,10 @@ class TokenManager:
         `rejected_access_token` is one the provider just refused; a stored set
         still holding it must be refreshed even if its expiry looks fine.
         """
+        with self._refreshing:
+            return self._refresh(deadline, rejected_access_token)
+
+    def _refresh(self, deadline: Deadline, rejected_access_token: str | None) -> TokenSet:
         while True:
             stored = self._load()
             if self._usable(stored) and stored.access_token != rejected_access_token:

@@ -145,7 +145,9 @@ ZOHO_ACCOUNTS: list[dict[str, Any]] = [
 ]
 
 ZOHO_CONTACTS: list[dict[str, Any]] = [
-    _contact(1, 1, "Alice", "Nguyen", "alice@acme.example", Phone="+61 2 9000 1002", Mobile="+61 400 000 001"),
+    _contact(
+        1, 1, "Alice", "Nguyen", "alice@acme.example", Phone="+61 2 9000 1002", Mobile="+61 400 000 001"
+    ),
     _contact(2, 2, "Bruno", "Rossi", "bruno@bluemountain.example", primary=True, Mobile="+61 400 000 002"),
     _contact(3, 2, "Chloe", "Smith", "accounts@bluemountain.example", include_in_emails=True),
     _contact(4, 2, "Dev", "Patel", None),

@@ -110,6 +110,7 @@ class LocalStack:
             return
         from moto.server import ThreadedMotoServer
 
+        make_moto_atomic()
         self._moto = ThreadedMotoServer(
             ip_address=self.config.host, port=self.config.moto_port, verbose=False
         )
@@ -176,6 +177,27 @@ class LocalStack:
         self._saved_env.clear()
 
 
+_moto_lock = threading.Lock()
+
+
+def make_moto_atomic() -> None:
+    """Serialise moto's server: DynamoDB applies each conditional write atomically, but moto
+    checks the condition and then writes in plain Python, so two threads could both pass.
+    Without this, our locks and token leases would be tested against a weaker DynamoDB."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    if getattr(DomainDispatcherApplication, "_atomic", False):
+        return
+    original = DomainDispatcherApplication.__call__
+
+    def atomic(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        with _moto_lock:
+            return list(original(self, environ, start_response))
+
+    DomainDispatcherApplication.__call__ = atomic  # type: ignore[method-assign]
+    DomainDispatcherApplication._atomic = True  # type: ignore[attr-defined]
+
+
 def create_queues(sqs: Any, name: str, max_receives: int) -> str:
     """The FIFO sync queue and its dead-letter queue (what the CloudFormation template declares)."""
     dlq_name = name.replace(".fifo", "-dlq.fifo")
@@ -202,11 +224,15 @@ class ChaliceServer:
 
     def __init__(self, host: str, port: int) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import LocalChalice, LocalDevServer, create_local_server
 
         from app import app
 
-        self._server = create_local_server(app, Config(chalice_stage="dev"), host, port)
+        config = Config(chalice_stage="dev")
+        if isinstance(app, LocalChalice):  # already made thread-local by an earlier server in this process
+            self._server = LocalDevServer(app, config, host, port)
+        else:
+            self._server = create_local_server(app, config, host, port)
         self.host = host
         self.port = self._server.server.server_port
         self._thread = threading.Thread(target=self._server.server.serve_forever, daemon=True)

@@ -6,11 +6,13 @@ arranging state and reading the call log) and `.url` is its base URL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from moto.core.botocore_stubber import BotocoreStubber
 
 from sandbox.common import ServerThread
 
@@ -41,3 +43,21 @@ def zoho_sandbox() -> Iterator[Running]:
     from sandbox.zoho import ZohoSandbox
 
     yield from _serve(ZohoSandbox())
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serialise moto's request handling, as DynamoDB makes each conditional write atomic.
+
+    moto evaluates a condition and then writes in plain Python, so two threads can
+    both pass the check; real DynamoDB never lets that happen. Without this the
+    threaded tests would test moto, not our conditions.
+    """
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def locked(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", locked)

@@ -48,7 +48,7 @@ def live(stack: LocalStack) -> Iterator[LocalStack]:
     dynamodb = boto3.client("dynamodb")
     dynamodb.delete_table(TableName=settings.TABLE_NAME)
     create_table(dynamodb, settings.TABLE_NAME)
-    boto3.client("sqs").purge_queue(QueueUrl=settings.SYNC_QUEUE_URL)
+    _empty_queue(settings.SYNC_QUEUE_URL)
     stack.xero.reset()
     stack.zoho.reset()
     wiring._container.cache_clear()
@@ -94,3 +94,18 @@ def drain(live: LocalStack) -> Callable[..., int]:
         return handled
 
     return run
+
+
+def _empty_queue(queue_url: str) -> None:
+    # PurgeQueue may only run once a minute; receive-and-delete has no such limit.
+    sqs = boto3.client("sqs")
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "0"})
+    try:
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return
+            for message in messages:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    finally:
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "2"})

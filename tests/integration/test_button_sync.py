@@ -140,25 +140,27 @@ def test_fixing_the_problem_clears_the_error(click, zoho: Zoho) -> None:
 
 
 def test_merged_contact_is_followed_to_the_survivor(click, xero: Xero, zoho: Zoho) -> None:
-    first = click(acct(1)).json()
+    # The Account was linked by adoption to a contact created in Xero without a Contact Code,
+    # which a bookkeeper then merged into another contact.
+    first = click(acct(7)).json()
     survivor = "7d6c1f0e-5a4b-4c3d-8e2f-1a0b9c8d7e6f"
-    xero.put_contact({"ContactID": survivor, "Name": "Acme Widgets (merged)", "ContactStatus": "ACTIVE"})
+    xero.put_contact({"ContactID": survivor, "Name": "Fjord & Fell Outfitters", "ContactStatus": "ACTIVE"})
     xero.put_contact(
         {
             "ContactID": first["xero_contact_id"],
-            "Name": "Acme Widgets Pty Ltd",
-            "ContactNumber": acct(1),
+            "Name": "Fjord & Fell Outfitters",
             "ContactStatus": "ARCHIVED",
             "MergedToContactID": survivor,
         }
     )
-    zoho.edit("Accounts", acct(1), {"Phone": "+61 2 9000 2000"})
+    zoho.edit("Accounts", acct(7), {"Phone": "+61 2 9000 2000"})
 
-    body = click(acct(1)).json()
+    body = click(acct(7)).json()
 
     assert body["status"] == "synced", body
     assert body["xero_contact_id"] == survivor
-    assert zoho.account(acct(1))["Xero_ID"] == survivor
+    assert zoho.account(acct(7))["Xero_ID"] == survivor
+    assert [c["ContactID"] for c in xero.with_number(acct(7))] == [survivor]
 
 
 def test_unknown_account_is_rejected_plainly(click) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib.store.schema import create_table
 
@@ -25,21 +23,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serialise moto's request handling, as DynamoDB makes each conditional write atomic.
-
-    moto evaluates a condition and then writes in plain Python, so two threads can
-    both pass the check; real DynamoDB never lets that happen. Without this the
-    threaded tests would test moto, not our conditions.
-    """
-    lock = threading.Lock()
-    original = BotocoreStubber.process_request
-
-    def locked(self: BotocoreStubber, request: Any) -> Any:
-        with lock:
-            return original(self, request)
-
-    monkeypatch.setattr(BotocoreStubber, "process_request", locked)
+def _atomic(atomic_moto: None) -> None:
+    """Every store test runs against moto made atomic (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")
