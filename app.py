@@ -21,6 +21,10 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 # Decorator arguments are evaluated where `chalice package` runs, so the queue
 # name comes from the deploy shell's environment (default matches .chalice/config.json).
+UNEXPECTED = (
+    "Something went wrong on our side and the Account was not synced. Please try again in a few "
+    "minutes; if it keeps happening, contact support with the time of the click."
+)
 SYNC_QUEUE_NAME = os.environ.get("SYNC_QUEUE_NAME", "zoho-xero-sync.fifo")
 
 
@@ -53,7 +57,13 @@ def zoho_webhook() -> Response:
         webhook = parse_webhook(raw, request.headers.get("content-type", JSON))
     except InvalidRequestError as error:
         return _json(400, {"status": "error", "message": error.message})
-    answer = handle_webhook(webhook, services.syncer, services.queue, services.settings.BUTTON_BUDGET_SECONDS)
+    try:
+        answer = handle_webhook(
+            webhook, services.syncer, services.queue, services.settings.BUTTON_BUDGET_SECONDS
+        )
+    except Exception:
+        logger.exception("webhook failed unexpectedly")
+        return _json(500, {"status": "failed", "message": UNEXPECTED})
     return _json(answer.status_code, answer.body)
 
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.deadline import Deadline
-from chalicelib.errors import DeadlineExceededError, RateLimitedError, RejectedError, RetriableError
+from chalicelib.errors import (
+    DeadlineExceededError,
+    FatalError,
+    RateLimitedError,
+    RejectedError,
+    RetriableError,
+)
 from chalicelib.models.sync import SyncOutcome, SyncStatus, Trigger
 from chalicelib.models.webhook import SyncMessage, WebhookRequest
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
@@ -54,6 +60,8 @@ def _sync_now(
         outcome = syncer.sync(SyncRequest(account_id=account_id, trigger=Trigger.BUTTON, deadline=deadline))
     except RejectedError as error:  # only from resolving a contact's Account
         return WebhookAnswer(422, {"status": "rejected", "message": error.message})
+    except FatalError as error:  # only from resolving a contact's Account (e.g. Zoho disconnected)
+        return WebhookAnswer(502, {"status": "failed", "message": error.message})
     except RetriableError as error:
         return _queue_after_fault(request, account_id, queue, error)
     if outcome.writeback_pending:

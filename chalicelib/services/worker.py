@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from chalicelib.deadline import Deadline
-from chalicelib.errors import RejectedError, RetriableError
+from chalicelib.errors import FatalError, RejectedError, RetriableError
 from chalicelib.models.sync import Trigger
 from chalicelib.models.webhook import SyncMessage
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
@@ -74,7 +74,7 @@ def _process_one(
                 final_attempt=queued.receive_count >= max_receives,
             )
         )
-    except RejectedError as error:
+    except (RejectedError, FatalError) as error:  # only from resolving a contact's Account
         logger.info("queued contact event skipped", extra={"reason": error.message})
         return True
     except RetriableError as error:
@@ -82,6 +82,9 @@ def _process_one(
             "sync will be retried",
             extra={"message_id": queued.message_id, "attempt": queued.receive_count, "reason": error.detail},
         )
+        return False
+    except Exception:  # a bug must not take the rest of the batch down with it
+        logger.exception("queued sync crashed; it will be retried", extra={"message_id": queued.message_id})
         return False
     logger.info(
         "queued sync finished",
