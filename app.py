@@ -82,6 +82,7 @@ def sync_worker(event: Any) -> dict[str, list[dict[str, str]]]:
             services.syncer,
             max_receives=services.settings.MAX_QUEUE_RECEIVES,
             deadline=lambda: lambda_deadline(event.context),
+            before_each=lambda message: logger.set_correlation_id(message.message_id),
         )
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 

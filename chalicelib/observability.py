@@ -7,13 +7,19 @@ from aws_lambda_powertools import Logger
 SERVICE = "zoho-xero-sync"
 
 # Chalice is created with configure_logs=False, so this is the only handler on the
-# root "zoho-xero-sync" logger; child loggers (chalicelib.*) propagate to the root
-# logger, which Powertools' `copy_config_to_registered_loggers` wires up below.
+# "zoho-xero-sync" logger; `wire_library_loggers` gives chalicelib.* the same handler.
 logger = Logger(service=SERVICE)
 
 
 def wire_library_loggers() -> None:
-    """Send our modules' stdlib loggers through the same JSON formatter."""
-    from aws_lambda_powertools.logging import utils
+    """Send our modules' stdlib loggers (`chalicelib.*`) through the same JSON handler.
 
-    utils.copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
+    Configured on the `chalicelib` parent, so modules imported later (handlers import
+    lazily for cold-start time) are covered too; they propagate to it.
+    """
+    import logging
+
+    library = logging.getLogger("chalicelib")
+    library.handlers = [logger.registered_handler]
+    library.setLevel(logger.log_level)
+    library.propagate = False

@@ -38,11 +38,14 @@ def process_messages(
     *,
     max_receives: int,
     deadline: Callable[[], Deadline],
+    before_each: Callable[[QueuedMessage], None] | None = None,
 ) -> list[str]:
-    """Returns the ids of messages to retry."""
+    """Returns the ids of messages to retry. `before_each` lets the handler tag logs per message."""
     failed: list[str] = []
     blocked_groups: set[str] = set()
     for queued in messages:
+        if before_each is not None:
+            before_each(queued)
         message = _parse(queued)
         if message is None:
             continue  # unreadable: retrying cannot help; logged in _parse

@@ -37,8 +37,7 @@ def service_logs() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logger.registered_formatter)
-    names = ["zoho-xero-sync", *[n for n in logging.root.manager.loggerDict if n.startswith("chalicelib")]]
-    targets = [logging.getLogger(n) for n in names]
+    targets = [logging.getLogger("zoho-xero-sync"), logging.getLogger("chalicelib")]
     for target in targets:
         target.addHandler(handler)
     yield stream
@@ -65,3 +64,14 @@ def test_no_secret_reaches_the_logs(
     assert "webhook refused: missing or wrong token/signature" in messages
     assert "account not synced" in messages
     assert all(line.get("service") == "zoho-xero-sync" for line in json_lines)
+
+
+def test_queued_work_is_logged_with_the_message_id(client, drain, service_logs: io.StringIO) -> None:
+    client.post("/webhooks/zoho", json={"account_id": acct(1)}, headers={"X-Webhook-Token": WEBHOOK_TOKEN})
+    drain()
+
+    lines = [json.loads(line) for line in service_logs.getvalue().splitlines()]
+    finished = [line for line in lines if line.get("message") == "queued sync finished"]
+    assert len(finished) == 1
+    assert finished[0]["account_id"] == acct(1)
+    assert finished[0].get("correlation_id")
