@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -121,14 +120,14 @@ def _zoho_error(response: httpx.Response) -> tuple[str, str]:
 
 
 def _is_invalid_id(response: httpx.Response) -> bool:
-    """Zoho answers an unknown record id with 400 INVALID_DATA (or 204 on some endpoints)."""
+    """Zoho answers an unknown record id with 400 INVALID_DATA, top-level or per record."""
     if response.status_code not in (400, 404):
         return False
-    code, _ = _zoho_error(response)
-    body = {}
-    with contextlib.suppress(ValueError):
+    try:
         body = response.json()
-    if code == "INVALID_DATA":
-        return True
-    data = body.get("data") if isinstance(body, dict) else None
-    return bool(data) and data[0].get("code") == "INVALID_DATA"
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    records = body.get("data") or [{}]
+    return body.get("code") == "INVALID_DATA" or records[0].get("code") == "INVALID_DATA"
