@@ -162,3 +162,21 @@ def test_revoked_xero_connection_says_reconnect(click, xero: Xero, zoho: Zoho, l
     assert "Reconnect Xero" in response.json()["message"]
     assert zoho.account(acct(1))["Xero_Sync_Status"] == "Failed"
     assert "Reconnect Xero" in zoho.account(acct(1))["Xero_Sync_Error"]
+
+
+def test_write_back_failure_keeps_xero_result_and_retries_the_write_back(
+    click, drain, xero: Xero, zoho: Zoho
+) -> None:
+    zoho.fault(status=500, count=3, method="PUT", path_prefix="/crm/v8/Accounts")
+
+    response = click(acct(1))
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["action"] == "created"
+    assert any("could not be written onto the Zoho Account" in w for w in body["warnings"])
+    assert zoho.account(acct(1))["Xero_Sync_Status"] in (None, "")
+    drain()
+    assert zoho.account(acct(1))["Xero_Sync_Status"] == "Synced"
+    assert zoho.account(acct(1))["Xero_ID"] == body["xero_contact_id"]
+    assert xero.contact_writes() == 1
