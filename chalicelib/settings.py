@@ -25,6 +25,8 @@ SECRET_KEYS = (
     "XERO_REFRESH_TOKEN",
     "WEBHOOK_TOKEN",
     "ADMIN_TOKEN",
+    "ADMIN_PASSWORD_HASH",
+    "SESSION_SECRET",
 )
 
 
@@ -51,6 +53,16 @@ class Settings(BaseSettings):
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")
     ADMIN_TOKEN: SecretStr = SecretStr("")
+
+    # The portal (/portal): sign-in password as a salted scrypt hash
+    # (`python -m chalicelib.portal.hash_password`); unset, ADMIN_TOKEN is the password.
+    ADMIN_PASSWORD_HASH: SecretStr = SecretStr("")
+    SESSION_SECRET: SecretStr = SecretStr("")  # signs the session cookie
+    PORTAL_SESSION_HOURS: float = Field(default=8.0, gt=0, le=24 * 7)
+    # Public base URL of the API (e.g. https://abc.execute-api.eu-west-1.amazonaws.com/api);
+    # OAuth redirect URIs and links in e-mails start with it. Unset: taken from each request.
+    PORTAL_BASE_URL: str = ""
+    SUMMARY_EMAIL_FROM: str = ""  # an SES-verified sender for the run summary e-mail
 
     # AWS resources
     TABLE_NAME: str = "zoho-xero-sync"
