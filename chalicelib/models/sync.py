@@ -26,6 +26,7 @@ class Trigger(StrEnum):
     BUTTON = "button"
     WORKFLOW = "workflow"
     RUN = "run"
+    PORTAL = "portal"  # "Sync now" on an Account's page in the portal
 
 
 @dataclass
