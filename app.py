@@ -59,7 +59,11 @@ def zoho_webhook() -> Response:
         return _json(400, {"status": "error", "message": error.message})
     try:
         answer = handle_webhook(
-            webhook, services.syncer, services.queue, services.settings.BUTTON_BUDGET_SECONDS
+            webhook,
+            services.syncer,
+            services.queue,
+            services.settings.BUTTON_BUDGET_SECONDS,
+            coalescing=services.coalescing,
         )
     except Exception:
         logger.exception("webhook failed unexpectedly")
@@ -83,6 +87,7 @@ def sync_worker(event: Any) -> dict[str, list[dict[str, str]]]:
             max_receives=services.settings.MAX_QUEUE_RECEIVES,
             deadline=lambda: lambda_deadline(event.context),
             before_each=lambda message: logger.set_correlation_id(message.message_id),
+            coalescing=services.coalescing,
         )
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 

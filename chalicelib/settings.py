@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     TOKEN_LEASE_SECONDS: float = Field(default=30.0, gt=0)
     MAX_QUEUE_RECEIVES: int = Field(default=5, ge=1)
     HISTORY_TTL_DAYS: int = Field(default=400, ge=1)
+    # Workflow events on one record this close together become one sync; 0 = one sync per event.
+    COALESCE_SECONDS: float = Field(default=3.0, ge=0, le=60)
     MAPPING_FILE: str = ""
 
     def secret(self, name: str) -> str:

@@ -73,6 +73,18 @@ class Container:
         return LockRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
+    def pending(self) -> Any:
+        from chalicelib.store.pending import PendingRepository
+
+        return PendingRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def coalescing(self) -> Any:
+        from chalicelib.services.coalescing import Coalescing
+
+        return Coalescing(self.pending, self.settings.COALESCE_SECONDS)
+
+    @cached_property
     def tokens(self) -> Any:
         from chalicelib.store.tokens import TokenRepository
 

@@ -1,7 +1,8 @@
 """Use case: answer a Zoho webhook.
 
 A workflow rule fires on every save, so it is acknowledged at once (202) and
-synced from the queue. A button click waits for the result, within a budget
+synced from the queue; a burst of saves on one record waits for one sync
+(chalicelib/services/coalescing.py). A button click waits for the result, within a budget
 well under Deluge's 40-second `invokeurl` timeout; if the budget runs out the
 work continues from the queue and the user is told so.
 """
@@ -22,6 +23,7 @@ from chalicelib.errors import (
 )
 from chalicelib.models.sync import SyncOutcome, SyncStatus, Trigger
 from chalicelib.models.webhook import SyncMessage, WebhookRequest
+from chalicelib.services.coalescing import Coalescing
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 
 logger = logging.getLogger(__name__)
@@ -40,12 +42,20 @@ class WebhookAnswer:
 
 
 def handle_webhook(
-    request: WebhookRequest, syncer: AccountSyncer, queue: Queue, budget: float
+    request: WebhookRequest,
+    syncer: AccountSyncer,
+    queue: Queue,
+    budget: float,
+    coalescing: Coalescing | None = None,
 ) -> WebhookAnswer:
     if request.source == "workflow":
-        queue.enqueue(
-            SyncMessage(account_id=request.account_id, contact_id=request.contact_id, trigger="workflow")
+        message = SyncMessage(
+            account_id=request.account_id, contact_id=request.contact_id, trigger="workflow"
         )
+        if coalescing is None:
+            queue.enqueue(message)
+        else:
+            coalescing.queue_event(message, queue)
         return WebhookAnswer(202, {"status": "queued", "message": QUEUED_MESSAGE})
     return _sync_now(request, syncer, queue, Deadline(budget))
 

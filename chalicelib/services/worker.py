@@ -6,6 +6,12 @@ redelivers them, and after the last delivery the queue's redrive policy moves
 them to the dead-letter queue. Within a FIFO batch, once one message of an
 Account fails, the later ones of the same Account are failed too, so they
 never overtake it.
+
+Workflow events coalesce (chalicelib/services/coalescing.py): before syncing, a
+workflow message waits for its burst to go quiet and takes the pending marker;
+the log line "queued sync finished" says how many events the sync covered
+(`coalesced_events`). Contact events go first in a batch, so one that joins its
+Account's waiting sync is counted there instead of syncing on its own.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RejectedError, RetriableError
 from chalicelib.models.sync import Trigger
 from chalicelib.models.webhook import SyncMessage
+from chalicelib.services.coalescing import Coalescing
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 
 logger = logging.getLogger(__name__)
@@ -39,11 +46,12 @@ def process_messages(
     max_receives: int,
     deadline: Callable[[], Deadline],
     before_each: Callable[[QueuedMessage], None] | None = None,
+    coalescing: Coalescing | None = None,
 ) -> list[str]:
     """Returns the ids of messages to retry. `before_each` lets the handler tag logs per message."""
     failed: list[str] = []
     blocked_groups: set[str] = set()
-    for queued in messages:
+    for queued in sorted(messages, key=_contact_events_first):
         if before_each is not None:
             before_each(queued)
         message = _parse(queued)
@@ -52,10 +60,20 @@ def process_messages(
         if message.group_id in blocked_groups:
             failed.append(queued.message_id)
             continue
-        if not _process_one(queued, message, syncer, max_receives, deadline()):
+        if not _process_one(queued, message, syncer, max_receives, deadline(), coalescing):
             failed.append(queued.message_id)
             blocked_groups.add(message.group_id)
     return failed
+
+
+def _contact_events_first(queued: QueuedMessage) -> bool:
+    """Sort key: contact-only events first (the sort is stable, so each group keeps its order);
+    one can then still join its Account's waiting sync when both are in this batch."""
+    try:
+        message = SyncMessage.model_validate_json(queued.body)
+    except ValidationError:
+        return True
+    return not (message.account_id is None and message.contact_id is not None)
 
 
 def _process_one(
@@ -64,10 +82,15 @@ def _process_one(
     syncer: AccountSyncer,
     max_receives: int,
     deadline: Deadline,
+    coalescing: Coalescing | None = None,
 ) -> bool:
     """True when the message is done with (synced, rejected or failed for good)."""
     try:
+        # Taken before anything reads Zoho: events from now on get a sync of their own.
+        covered = coalescing.take(message, deadline) if _coalesces(message, coalescing) else None
         account_id = message.account_id or syncer.account_for_contact(str(message.contact_id), deadline)
+        if covered is not None and _joined_account(message, account_id, covered, coalescing):
+            return True
         outcome = syncer.sync(
             SyncRequest(
                 account_id=account_id,
@@ -95,9 +118,28 @@ def _process_one(
             "account_id": outcome.account_id,
             "status": outcome.status.value,
             "action": outcome.action.value,
+            "coalesced_events": covered,
         },
     )
     return not outcome.writeback_pending or queued.receive_count >= max_receives
+
+
+def _coalesces(message: SyncMessage, coalescing: Coalescing | None) -> bool:
+    # Button retries and bulk runs never coalesce; only workflow events made markers.
+    return coalescing is not None and message.trigger == "workflow"
+
+
+def _joined_account(
+    message: SyncMessage, account_id: str, covered: int, coalescing: Coalescing | None
+) -> bool:
+    """A contact event whose Account already has a sync waiting adds itself to it."""
+    if message.account_id or coalescing is None or not coalescing.join_account(account_id, covered):
+        return False
+    logger.info(
+        "contact event joins its Account's waiting sync",
+        extra={"account_id": account_id, "coalesced_events": covered},
+    )
+    return True
 
 
 def _parse(queued: QueuedMessage) -> SyncMessage | None:

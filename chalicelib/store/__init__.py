@@ -7,7 +7,7 @@ None are left out of items.
 
 Item layout. Table keys `pk`/`sk` (strings); index `gsi1` on `gsi1pk`/`gsi1sk`
 (projection ALL, sparse); TTL attribute `ttl` (epoch seconds); every item has
-`entity` (ACCOUNT_STATE, HISTORY, TOKEN, LOCK) to help when reading the raw table.
+`entity` (ACCOUNT_STATE, HISTORY, TOKEN, LOCK, PENDING) to help when reading the raw table.
 
 Account state  (accounts.py)
     pk ACCOUNT#{account_id}   sk STATE
@@ -29,6 +29,15 @@ Lock / lease   (locks.py)
     pk LOCK#{name}   sk LOCK
     `name`, `owner`, `acquired_at`, `expires_at` (N, fractional epoch seconds);
     `ttl` = ceil(expires_at).
+
+Pending sync   (pending.py)
+    pk PENDING#{group}   sk PENDING     (group: the queue's message group,
+    account-{account_id} or contact-{contact_id})
+    `group`, `events` (N, workflow events since the marker was made),
+    `first_event_at`, `last_event_at`, `enqueued_at` (N, epoch seconds; enqueued_at
+    0 = the message could not be sent); `ttl` = last event + 1 day. Exists while
+    a queued workflow sync waits for its burst of saves to end; the worker deletes
+    it just before it syncs (see chalicelib/services/coalescing.py).
 
 Reserved for later: pk RUN#{run_id} (bulk runs), pk BUDGET#{tenant_id} (rate budgets).
 
