@@ -111,6 +111,11 @@ class TokenManager:
         try:
             new = self.exchange(leased, deadline)
         except FatalError as error:
+            # "event" is a stable field: the stack's CloudWatch metric filter counts these.
+            logger.warning(
+                "the provider refused to issue a token",
+                extra={"event": "auth_failed", "provider": self.provider, "reason": error.detail},
+            )
             self.store.abort_refresh(self.provider, self.owner, error.message)
             raise
         except Exception:

@@ -7,15 +7,19 @@ marker sends a message. The worker waits until the burst has been quiet for
 `quiet_seconds`, deletes the marker, and only then syncs.
 
 Why no update is lost: a sync re-reads Zoho, so it covers every save made before
-it reads. Every event either (a) is counted on the marker before the worker
-deletes it - the save came before the webhook, the webhook before the delete,
-and the delete before the sync reads Zoho - or (b) arrives after the delete,
-finds no marker and sends a new message. DynamoDB applies the webhook's update
-and the worker's delete atomically, so every event is in exactly one of the two.
-Redeliveries simply sync (the marker is already gone), and a marker whose
-message may never have been sent (a crash between marker and send) is treated
-as stale after `stale_seconds`: the next event sends again. Extra syncs are
-harmless (an unchanged Account costs no Xero call); missing ones are not.
+it reads. An event that gets 202 is either (a) counted on a marker before the
+worker deletes it - the save came before the webhook, the webhook before the
+delete, and the delete before the sync reads Zoho - or (b) the sender of its own
+message. DynamoDB applies the webhook's update and the worker's delete atomically,
+so an event after the delete finds no marker and is (b). An event joins a marker
+only once a message for it is confirmed on the queue (the maker sends, then sets
+`enqueued_at`); seeing an unconfirmed marker (its maker is sending, failed or
+crashed) it sends its own message, and that message takes the marker. A marker
+confirmed longer ago than `stale_seconds` is not joined either (its message may
+be stuck behind a failing one, or gone past the queue's retention). A message
+that takes a marker always syncs afterwards, and redeliveries sync again (the
+marker is already gone). Extra syncs are harmless (an unchanged Account costs no
+Xero call); missing ones are not.
 
 A Contacts-module event first waits for its own burst (group contact-{id}),
 then resolves its Account and joins the Account's pending sync if one is
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -45,9 +50,8 @@ SYNC_RESERVE_SECONDS = 20.0
 
 
 class PendingStore(Protocol):
-    def record_event(self, group: str, now: float) -> PendingMarker | None: ...
-    def claim(self, group: str, seen_enqueued_at: float, now: float) -> bool: ...
-    def unclaim(self, group: str, enqueued_at: float) -> None: ...
+    def record_event(self, group: str, now: float, new_id: str) -> PendingMarker | None: ...
+    def confirm_sent(self, group: str, marker_id: str, now: float) -> bool: ...
     def get(self, group: str) -> PendingMarker | None: ...
     def take(self, group: str) -> PendingMarker | None: ...
     def join(self, group: str, events: int, queued_since: float) -> bool: ...
@@ -72,25 +76,28 @@ class Coalescing:
     # --- webhook side ---------------------------------------------------------
 
     def queue_event(self, message: SyncMessage, queue: Queue) -> bool:
-        """Queue a workflow event unless a waiting message will cover it; True if one was sent."""
+        """Queue a workflow event unless a message already on the queue will cover it.
+
+        True when this event sent a message. An event joins only a marker whose message
+        was confirmed sent, and not too long ago; otherwise it sends its own (an extra
+        sync at worst), so no event relies on a send that may have failed.
+        """
         if not self.enabled:
             queue.enqueue(message)
             return True
-        group, now = message.group_id, self.clock()
-        previous = self.pending.record_event(group, now)
-        if previous is not None and now - previous.enqueued_at < self.stale_seconds:
+        group, now, new_id = message.group_id, self.clock(), uuid.uuid4().hex
+        previous = self.pending.record_event(group, now, new_id)
+        if previous is not None and self._sent_recently(previous, now):
             logger.info(
                 "workflow event joins a waiting sync", extra={"group": group, "events": previous.events + 1}
             )
             return False
-        if previous is not None and not self.pending.claim(group, previous.enqueued_at, now):
-            return False  # another event is re-sending for this stale marker right now
-        try:
-            queue.enqueue(message)
-        except Exception:
-            self.pending.unclaim(group, now)
-            raise
+        queue.enqueue(message)  # if this fails the marker stays unconfirmed: the next event sends
+        self.pending.confirm_sent(group, previous.marker_id if previous else new_id, self.clock())
         return True
+
+    def _sent_recently(self, marker: PendingMarker, now: float) -> bool:
+        return marker.enqueued_at is not None and now - marker.enqueued_at < self.stale_seconds
 
     # --- worker side ----------------------------------------------------------
 

@@ -2,10 +2,11 @@
 
 A marker says "a queued message will sync this record; events may join it". The
 webhook records every event on it with one atomic UpdateItem that returns the old
-item, so exactly one of any number of simultaneous events sees "no marker" and
-sends the message. The worker deletes the marker (returning it, so it knows how
-many events it covers) just before it syncs; a later event finds no marker and
-sends a new message. The policy (how long to wait, when a marker is stale) lives
+item, so exactly one of any number of simultaneous events sees "no marker"; it
+sends the message and then confirms the send (`enqueued_at`). Only a confirmed
+marker absorbs events. The worker deletes the marker (returning it, so it knows
+how many events it covers) just before it syncs; a later event finds no marker
+and sends a new message. The policy (how long to wait, when a marker is stale) lives
 in chalicelib/services/coalescing.py; this module only reads and writes items.
 
 Times are epoch seconds passed in by the caller (so tests move them by hand).
@@ -26,16 +27,16 @@ ENTITY = "PENDING"
 PENDING_PREFIX = "PENDING#"
 PENDING_SK = "PENDING"
 TTL_SECONDS = 86_400
-NOT_QUEUED = 0.0  # enqueued_at after a failed send: the next event must send again
 
 
 @dataclass(frozen=True)
 class PendingMarker:
     group: str
+    marker_id: str  # set by the event that made the marker; a new marker gets a new id
     events: int  # events recorded since the marker was made
     first_event_at: float
     last_event_at: float
-    enqueued_at: float  # when the message that will take this marker was sent
+    enqueued_at: float | None  # when a message that will take this marker was confirmed sent
 
 
 class PendingRepository:
@@ -45,17 +46,15 @@ class PendingRepository:
         self._client = client
         self._table = table_name
 
-    def record_event(self, group: str, now: float) -> PendingMarker | None:
-        """Count one event and return the marker as it was before (None: this event made it).
-
-        A new marker gets enqueued_at = now: its maker is about to send the message.
-        """
+    def record_event(self, group: str, now: float, new_id: str) -> PendingMarker | None:
+        """Count one event and return the marker as it was before (None: this event made it,
+        with marker_id = new_id and no enqueued_at until its maker confirms the send)."""
         response = self._client.update_item(
             TableName=self._table,
             Key=_key(group),
             UpdateExpression=(
                 "SET #entity = :entity, #group = :group, #last = :now, #ttl = :ttl, "
-                "#first = if_not_exists(#first, :now), #enq = if_not_exists(#enq, :now) "
+                "#first = if_not_exists(#first, :now), #id = if_not_exists(#id, :id) "
                 "ADD #events :one"
             ),
             ExpressionAttributeNames={
@@ -63,7 +62,7 @@ class PendingRepository:
                 "#group": "group",
                 "#last": "last_event_at",
                 "#first": "first_event_at",
-                "#enq": "enqueued_at",
+                "#id": "marker_id",
                 "#ttl": s.TTL,
                 "#events": "events",
             },
@@ -71,6 +70,7 @@ class PendingRepository:
                 ":entity": d.to_attr(ENTITY),
                 ":group": d.to_attr(group),
                 ":now": d.to_attr(now),
+                ":id": d.to_attr(new_id),
                 ":ttl": d.to_attr(int(now) + TTL_SECONDS),
                 ":one": d.to_attr(1),
             },
@@ -78,29 +78,19 @@ class PendingRepository:
         )
         return _marker(response.get("Attributes"))
 
-    def claim(self, group: str, seen_enqueued_at: float, now: float) -> bool:
-        """Take over sending for a stale marker; only one of several callers wins."""
+    def confirm_sent(self, group: str, marker_id: str, now: float) -> bool:
+        """Record that a message that will take this marker is on the queue.
+
+        Only the marker with this id: if it was taken (and maybe made again by a newer
+        event) in the meantime, nothing changes, so a new marker never looks sent early.
+        """
         return self._conditional(
             self._client.update_item,
             Key=_key(group),
             UpdateExpression="SET #enq = :now",
-            ConditionExpression="#enq = :seen",
-            ExpressionAttributeNames={"#enq": "enqueued_at"},
-            ExpressionAttributeValues={":now": d.to_attr(now), ":seen": d.to_attr(seen_enqueued_at)},
-        )
-
-    def unclaim(self, group: str, enqueued_at: float) -> None:
-        """The send failed: mark the marker as not queued so the next event sends again.
-
-        The marker is kept, not deleted: other events may already have joined it.
-        """
-        self._conditional(
-            self._client.update_item,
-            Key=_key(group),
-            UpdateExpression="SET #enq = :none",
-            ConditionExpression="#enq = :mine",
-            ExpressionAttributeNames={"#enq": "enqueued_at"},
-            ExpressionAttributeValues={":none": d.to_attr(NOT_QUEUED), ":mine": d.to_attr(enqueued_at)},
+            ConditionExpression="#id = :id",
+            ExpressionAttributeNames={"#enq": "enqueued_at", "#id": "marker_id"},
+            ExpressionAttributeValues={":now": d.to_attr(now), ":id": d.to_attr(marker_id)},
         )
 
     def get(self, group: str) -> PendingMarker | None:
@@ -113,7 +103,7 @@ class PendingRepository:
         return _marker(response.get("Attributes"))
 
     def join(self, group: str, events: int, queued_since: float) -> bool:
-        """Add events to a marker whose message was sent at or after `queued_since`.
+        """Add events to a marker whose message was confirmed sent at or after `queued_since`.
 
         False when there is no such marker (nothing is waiting to sync that record).
         """
@@ -152,8 +142,9 @@ def _marker(item: dict[str, Any] | None) -> PendingMarker | None:
     values = d.from_item(item)
     return PendingMarker(
         group=str(values["group"]),
+        marker_id=str(values.get("marker_id", "")),
         events=int(values.get("events", 0)),
         first_event_at=float(values["first_event_at"]),
         last_event_at=float(values["last_event_at"]),
-        enqueued_at=float(values.get("enqueued_at", NOT_QUEUED)),
+        enqueued_at=d.as_float(values.get("enqueued_at")),
     )

@@ -157,26 +157,60 @@ def test_button_clicks_never_coalesce(
     assert pending.get("account-1") is not None  # still waiting for the workflow message
 
 
-def test_a_send_that_fails_leaves_the_events_for_the_next_save(
+def test_a_failed_send_is_not_relied_on_the_next_save_sends(
     coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, pending: PendingRepository
 ) -> None:
     class DownQueue:
         def enqueue(self, message: SyncMessage) -> str:
             raise ConnectionError("SQS unreachable")
 
-    with pytest.raises(ConnectionError):
+    with pytest.raises(ConnectionError):  # the webhook answers 500: Zoho logs a failed delivery
         save(coalescing, DownQueue(), syncer, account="1")  # type: ignore[arg-type]
 
     assert save(coalescing, queue, syncer, account="1") == 202
+    assert save(coalescing, queue, syncer, account="1") == 202
     assert queue.waiting() == 1
     marker = pending.get("account-1")
-    assert marker is not None and marker.events == 2
+    assert marker is not None and marker.events == 3
 
 
-def test_a_marker_whose_message_never_left_is_resent_after_the_stale_time(
+def test_saves_during_a_crashed_or_slow_send_send_their_own_message(
     coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, pending: PendingRepository
 ) -> None:
-    pending.record_event("account-1", clock())  # a webhook that crashed before sending
+    pending.record_event("account-1", clock(), "crashed")  # a webhook died before its send
+
+    save(coalescing, queue, syncer, account="1")
+    save(coalescing, queue, syncer, account="1")
+
+    assert queue.waiting() == 1  # the first save after it sent; the second joined that message
+    work(queue.receive(), syncer, coalescing)
+    assert len(syncer.syncs) == 1
+    assert pending.get("account-1") is None
+
+
+def test_a_worker_faster_than_the_send_confirmation_leaves_nothing_to_join(
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, pending: PendingRepository
+) -> None:
+    class FastWorker:
+        """The message is taken and synced before the webhook confirms its send."""
+
+        def enqueue(self, message: SyncMessage) -> str:
+            message_id = queue.enqueue(message)
+            work(queue.receive(), syncer, coalescing)
+            return message_id
+
+    save(coalescing, FastWorker(), syncer, account="1")  # type: ignore[arg-type]
+    assert pending.get("account-1") is None
+
+    save(coalescing, queue, syncer, account="1")
+    assert queue.waiting() == 1
+
+
+def test_a_marker_sent_long_ago_is_not_joined(
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, pending: PendingRepository
+) -> None:
+    save(coalescing, queue, syncer, account="1")
+    queue.receive()  # that message is stuck somewhere (say, behind a failing one of its group)
     clock.advance(STALE_SECONDS - 1)
     save(coalescing, queue, syncer, account="1")
     assert queue.waiting() == 0
