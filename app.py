@@ -9,6 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib.observability import logger, wire_library_loggers
+from chalicelib.portal import portal
 
 app = Chalice(app_name="zoho-xero-sync", configure_logs=False)
 app.register_middleware(
@@ -16,6 +17,7 @@ app.register_middleware(
     "http",
 )
 wire_library_loggers()
+app.register_blueprint(portal, url_prefix="/portal")  # the admin portal: chalicelib/portal
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

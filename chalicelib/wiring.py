@@ -191,6 +191,91 @@ class Container:
         )
         return AccountSyncer(deps)
 
+    # --- the portal (chalicelib/portal) -------------------------------------
+
+    @cached_property
+    def portal_settings(self) -> Any:
+        from chalicelib.store.portal_settings import PortalSettingsRepository
+
+        return PortalSettingsRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def portal_sessions(self) -> Any:
+        from chalicelib.store.portal_settings import SessionRevocations
+
+        return SessionRevocations(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def signin_throttle(self) -> Any:
+        from chalicelib.store.portal_settings import SignInThrottle
+
+        return SignInThrottle(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def ses(self) -> Any:
+        import boto3
+
+        return boto3.client("ses")
+
+    @cached_property
+    def summary_notifier(self) -> Any:
+        """The run summary e-mail; `summary_notifier.notify(run)` once a run has finished."""
+        from chalicelib.services.notify import RunSummaryNotifier, SesMailer
+
+        base = self.settings.PORTAL_BASE_URL.rstrip("/")
+        return RunSummaryNotifier(
+            SesMailer(self.ses),
+            sender=self.settings.SUMMARY_EMAIL_FROM,
+            settings=self.portal_settings.get,
+            problems=lambda run_id: self.runs.accounts(run_id, problems_only=True, limit=50)[0],
+            run_url=lambda run_id: f"{base}/portal/runs/{run_id}" if base else None,
+        )
+
+    @cached_property
+    def previewer(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.preview import PreviewService
+
+        return PreviewService(
+            self.zoho, self.xero, self.states, lambda: load_field_map(self.settings.MAPPING_FILE or None)
+        )
+
+    @cached_property
+    def account_search(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.account_search import AccountSearch
+
+        return AccountSearch(self.zoho, lambda: load_field_map(self.settings.MAPPING_FILE or None))
+
+    @cached_property
+    def dashboard(self) -> Any:
+        from chalicelib.services.dashboard import DashboardService
+
+        s = self.settings
+        return DashboardService(
+            self.tokens,
+            runs=lambda: getattr(self, "runs", None),
+            budget=self._budget_usage(),
+            organisation_name=self._organisation_name,
+            seeded=lambda provider: bool(s.secret(f"{provider.upper()}_REFRESH_TOKEN")),
+        )
+
+    def _budget_usage(self) -> Any:
+        # TODO(lead): chalicelib/store/budget.py (RateBudgetRepository) is not there yet; once it
+        # is, return a callable tenant_id -> services.dashboard.BudgetUsage built from its usage read.
+        return None
+
+    def _organisation_name(self, tenant_id: str) -> str | None:
+        """The Xero organisation's name from /connections, looked up once per process."""
+        names: dict[str, str | None] = self.__dict__.setdefault("_organisation_names", {})
+        if tenant_id not in names:
+            token_set = self.xero_tokens.current(Deadline(5.0))
+            connections = self.xero_identity.connections(token_set.access_token or "", Deadline(5.0))
+            for connection in connections:
+                names[str(connection.get("tenantId"))] = connection.get("tenantName")
+            names.setdefault(tenant_id, None)
+        return names[tenant_id]
+
 
 def container() -> Container:
     return _container(get_settings())

@@ -36,7 +36,11 @@ LOCAL_SECRETS = {
     "XERO_CLIENT_ID": "sandbox-xero-client-id",
     "XERO_CLIENT_SECRET": "sandbox-xero-client-secret",
     "XERO_REFRESH_TOKEN": "sandbox-xero-refresh-token",
+    # The portal's local password is LOCAL_PORTAL_PASSWORD; this is its scrypt hash.
+    "ADMIN_PASSWORD_HASH": "scrypt$16384$8$1$vzkKRKlIkuBAYxWayqJwdQ$MIYFOUwtOBaOugL29MSQKA8E05BCrH2XMsFAuweohHo",
+    "SESSION_SECRET": "local-session-secret-not-for-production",
 }
+LOCAL_PORTAL_PASSWORD = "local-portal-password"
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -341,6 +345,7 @@ def _banner(stack: LocalStack) -> str:
         f"  Xero sandbox   {stack.xero_url or os.environ.get('XERO_API_URL')}/__sandbox__/contacts",
         f"  Zoho sandbox   {stack.zoho_url or os.environ.get('ZOHO_ACCOUNTS_URL')}/__sandbox__/records/Accounts",
         f"  AWS (moto)     {os.environ.get('AWS_ENDPOINT_URL')}",
+        f"  portal         {app}/portal   (password: {LOCAL_PORTAL_PASSWORD})",
         "",
         "Try it:",
         "  # click 'Sync to Xero' on a seeded Account (Acme Widgets):",

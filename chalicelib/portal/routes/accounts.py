@@ -1,0 +1,103 @@
+"""Accounts: search, one Account's state, timeline and preview, and "Sync now"."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from chalice import Response
+
+from chalicelib.portal import web
+from chalicelib.portal.web import FORM, PortalRequest, portal
+
+logger = logging.getLogger(__name__)
+
+ZOHO_ID = re.compile(r"^[0-9]{1,30}$")
+HISTORY_PAGE = 20
+SEARCH_SECONDS = 10.0
+PREVIEW_SECONDS = 15.0
+SYNC_SECONDS = 25.0
+
+
+@portal.route("/accounts", methods=["GET"])
+@web.page()
+def account_search(ctx: PortalRequest) -> Response:
+    from chalicelib.deadline import Deadline
+
+    text = ctx.query("q").strip()
+    hits, error = [], None
+    if text:
+        try:
+            hits = ctx.services.account_search.search(text, Deadline(SEARCH_SECONDS))
+        except Exception as problem:
+            error = _plain(problem, "Zoho CRM could not be searched just now.")
+    return ctx.render("accounts.html", q=text, hits=hits, error=error, searched=bool(text), active="accounts")
+
+
+@portal.route("/accounts/{account_id}", methods=["GET"])
+@web.page()
+def account_page(ctx: PortalRequest, account_id: str) -> Response:
+    from chalicelib.deadline import Deadline
+    from chalicelib.portal.links import Links
+
+    if not ZOHO_ID.match(account_id):
+        return ctx.render(
+            "error.html", status=404, title="Not found", message="That is not a Zoho Account id."
+        )
+    services = ctx.services
+    state = services.states.get(account_id)
+    cursor = ctx.query("cursor") or None
+    try:
+        history, next_cursor = services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
+    except Exception as problem:
+        if type(problem).__name__ != "InvalidCursorError":
+            raise
+        return ctx.redirect(f"/accounts/{account_id}")
+    preview, preview_error = None, None
+    try:
+        preview = services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS))
+    except Exception as problem:
+        preview_error = _plain(problem, "The preview could not be made just now.")
+    return ctx.render(
+        "account.html",
+        account_id=account_id,
+        state=state,
+        history=history,
+        next_cursor=next_cursor,
+        first_page=cursor is None,
+        preview=preview,
+        preview_error=preview_error,
+        links=Links(ctx.settings, services),
+        synced=ctx.query("synced") == "1",
+        active="accounts",
+    )
+
+
+@portal.route("/accounts/{account_id}/sync", methods=["POST"], content_types=[FORM])
+@web.page()
+def account_sync(ctx: PortalRequest, account_id: str) -> Response:
+    from chalicelib.deadline import Deadline
+    from chalicelib.errors import RetriableError
+    from chalicelib.models.sync import Trigger
+    from chalicelib.services.sync_account import SyncRequest
+
+    if not ZOHO_ID.match(account_id):
+        return ctx.render(
+            "error.html", status=404, title="Not found", message="That is not a Zoho Account id."
+        )
+    request = SyncRequest(account_id=account_id, trigger=Trigger.PORTAL, deadline=Deadline(SYNC_SECONDS))
+    try:
+        ctx.services.syncer.sync(request)
+    except RetriableError:
+        # Recorded in the timeline (as "retrying"); the page shows it at the top.
+        logger.info("portal sync hit a passing fault", extra={"account_id": account_id})
+    return ctx.redirect(f"/accounts/{account_id}", synced="1")
+
+
+def _plain(problem: Exception, fallback: str) -> str:
+    """A SyncError's own plain message; anything else is logged and replaced by `fallback`."""
+    message = getattr(problem, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    logger.exception("portal read failed", exc_info=problem)
+    return fallback + " Please try again in a minute."

@@ -1,0 +1,110 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.portal import web
+from chalicelib.portal.security import PasswordConfigError, Session, check_credential
+from chalicelib.portal.web import FORM, SIGNIN_COOKIE, PortalRequest, portal
+
+logger = logging.getLogger(__name__)
+
+NO_CREDENTIAL = (
+    "The portal has no password yet. Set ADMIN_PASSWORD_HASH (make one with "
+    "`python -m chalicelib.portal.hash_password`) or ADMIN_TOKEN in the service's settings."
+)
+
+
+@portal.route("/signin", methods=["GET"])
+def signin_form() -> Response:
+    ctx = web._context(portal.current_request)
+    if ctx.session is not None:
+        return web.redirect(web.safe_next(ctx.request, ctx.query("next")))
+    return _form(ctx)
+
+
+@portal.route("/signin", methods=["POST"], content_types=[FORM])
+def signin() -> Response:
+    ctx = web._context(portal.current_request)
+    services = ctx.services
+    if ctx.signer is None:
+        return _form(ctx, status=503, error=NO_CREDENTIAL)
+    pre = ctx.signer.loads(web.read_cookies(ctx.request).get(SIGNIN_COOKIE))
+    if pre is None or not pre.csrf_matches(ctx.form.get("csrf_token")) or not web.same_origin(ctx.request):
+        return _form(ctx, status=403, error="The sign-in form expired. Please enter your password again.")
+    address = _address(ctx.request)
+    verdict = services.signin_throttle.check(address)
+    if not verdict.allowed:
+        minutes = max(1, math.ceil(verdict.retry_after_seconds / 60))
+        return _form(
+            ctx,
+            status=429,
+            error=f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again.",
+        )
+    settings = ctx.settings
+    try:
+        ok = check_credential(
+            ctx.form.get("password", ""),
+            password_hash=settings.secret("ADMIN_PASSWORD_HASH"),
+            admin_token=settings.secret("ADMIN_TOKEN"),
+        )
+    except PasswordConfigError as error:
+        return _form(ctx, status=503, error=str(error))
+    if not ok:
+        services.signin_throttle.record_failure(address)
+        logger.warning("portal sign-in refused: wrong password")
+        return _form(ctx, status=401, error="That password is not right. Check it and try again.")
+    session = Session.new(lifetime_seconds=settings.PORTAL_SESSION_HOURS * 3600)
+    logger.info("portal sign-in")
+    cookies = [
+        web.session_cookie(ctx.signer.dumps(session), session.expires_at - time.time()),
+        web.cleared_cookie(SIGNIN_COOKIE),
+    ]
+    return web.redirect(web.safe_next(ctx.request, ctx.form.get("next")), cookies)
+
+
+@portal.route("/signout", methods=["POST"], content_types=[FORM])
+@web.page()
+def signout(ctx: PortalRequest) -> Response:
+    assert ctx.session is not None
+    ctx.services.portal_sessions.revoke(ctx.session.sid, ctx.session.expires_at)
+    return web.redirect(ctx.url("/signin", notice="signed-out"), [web.cleared_cookie()])
+
+
+def _form(ctx: PortalRequest, status: int = 200, error: str | None = None) -> Response:
+    """The sign-in page with a fresh pre-session CSRF token in its own short-lived cookie."""
+    if ctx.signer is None:
+        return ctx.render(
+            "signin.html",
+            status=503 if status == 200 else status,
+            error=error or NO_CREDENTIAL,
+            next="",
+            csrf_token="",
+            disabled=True,
+        )
+    pre = Session.new(lifetime_seconds=web.SIGNIN_FORM_SECONDS)
+    ctx.set_cookies.append(
+        web.session_cookie(
+            ctx.signer.dumps(pre), web.SIGNIN_FORM_SECONDS, name=SIGNIN_COOKIE, same_site="Strict"
+        )
+    )
+    target = ctx.form.get("next") or ctx.query("next")
+    return ctx.render(
+        "signin.html",
+        status=status,
+        error=error,
+        next=web.safe_next(ctx.request, target),
+        csrf_token=pre.csrf,
+        disabled=False,
+    )
+
+
+def _address(request: Any) -> str:
+    # API Gateway's view of the caller; unlike X-Forwarded-For it cannot be set by the client.
+    return str(((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown")

@@ -1,0 +1,351 @@
+"""The portal's HTTP plumbing: the Blueprint, sessions, CSRF, rendering and URLs.
+
+Everything heavier than the standard library and Chalice (Jinja2, the services, boto3)
+is imported inside functions, so registering the portal costs the API handler's cold
+start nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from chalice import Blueprint, Response
+
+from chalicelib.portal.security import Session, SessionSigner, session_key
+
+logger = logging.getLogger(__name__)
+
+portal = Blueprint(__name__)
+
+FORM = "application/x-www-form-urlencoded"
+SESSION_COOKIE = "portal_session"
+SIGNIN_COOKIE = "portal_signin"  # the sign-in form's own CSRF token, before any session exists
+SIGNIN_FORM_SECONDS = 1800.0
+MAX_FORM_BYTES = 64 * 1024
+HERE = Path(__file__).resolve().parent
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+# Short notices carried through redirects as ?notice=<code> (never free text in a URL).
+NOTICES = {
+    "signed-out": ("info", "You are signed out."),
+    "connected-xero": ("success", "Xero is connected."),
+    "connected-zoho": ("success", "Zoho CRM is connected."),
+    "connect-cancelled": ("warning", "Connecting was cancelled; nothing changed."),
+    "connect-expired": ("error", "That connect attempt expired or did not start here. Please try again."),
+    "run-in-progress": ("warning", "A run is already in progress; here it is. Start another when it ends."),
+    "settings-saved": ("success", "Settings saved."),
+    "nothing-to-retry": (
+        "info",
+        "This run has no failed or rejected Accounts, so there is nothing to retry.",
+    ),
+}
+
+
+class Unauthenticated(Exception):
+    pass
+
+
+@dataclass
+class PortalRequest:
+    """What a portal view gets: the request, the signed-in session, helpers."""
+
+    request: Any
+    session: Session | None
+    signer: SessionSigner | None
+    form: dict[str, str] = field(default_factory=dict)
+    set_cookies: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Any:
+        return self.services.settings
+
+    @property
+    def services(self) -> Any:
+        from chalicelib.wiring import container
+
+        return container()
+
+    def query(self, name: str, default: str = "") -> str:
+        params = self.request.query_params or {}
+        value = params.get(name)
+        return str(value) if value is not None else default
+
+    def url(self, path: str = "", **params: Any) -> str:
+        return url(self.request, path, **params)
+
+    def absolute_url(self, path: str = "") -> str:
+        return absolute_url(self.request, path)
+
+    def save_session(self, session: Session) -> None:
+        """Re-sign the session into the cookie on this response (e.g. after storing an OAuth state)."""
+        if self.signer is None:
+            return
+        self.session = session
+        self.set_cookies.append(session_cookie(self.signer.dumps(session), session.expires_at - time.time()))
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        return render(self, template, status=status, **context)
+
+    def redirect(self, path: str, **params: Any) -> Response:
+        return redirect(self.url(path, **params), self.set_cookies)
+
+
+# --- URLs ----------------------------------------------------------------------------------
+
+
+def mount_prefix(request: Any) -> str:
+    """The part of the URL before our routes: "/api" on a deployed stage, "" locally."""
+    event = request.to_original_event() if hasattr(request, "to_original_event") else {}
+    full = str((request.context or {}).get("path") or "")
+    route = str(event.get("path") or "")
+    if route and full.endswith(route):
+        return full[: len(full) - len(route)].rstrip("/")
+    return ""
+
+
+def url(request: Any, path: str = "", **params: Any) -> str:
+    base = f"{mount_prefix(request)}/portal{path}"
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def absolute_url(request: Any, path: str = "") -> str:
+    from chalicelib.wiring import container
+
+    configured = container().settings.PORTAL_BASE_URL.rstrip("/")
+    if configured:
+        return f"{configured}/portal{path}"
+    headers = request.headers
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+    host = headers.get("host", "localhost")
+    return f"{scheme}://{host}{url(request, path)}"
+
+
+def safe_next(request: Any, target: str | None) -> str:
+    """Only a path inside the portal may be a post-sign-in destination (no open redirects)."""
+    root = url(request)
+    if target and target.startswith(root) and not target.startswith("//") and "\\" not in target:
+        return target
+    return root
+
+
+# --- cookies and sessions -----------------------------------------------------------------
+
+
+def read_cookies(request: Any) -> dict[str, str]:
+    jar = SimpleCookie()
+    try:
+        jar.load(request.headers.get("cookie", ""))
+    except CookieError:
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def session_cookie(value: str, max_age: float, name: str = SESSION_COOKIE, same_site: str = "Lax") -> str:
+    # Lax, not Strict: the OAuth callback is a top-level redirect from Xero/Zoho, and the
+    # session (with its OAuth state) must come along. Every state change is a POST with a
+    # CSRF token, so Lax adds no exposure. Path=/ because a deployed stage prefixes the path.
+    age = max(0, int(max_age))
+    return f"{name}={value}; Path=/; Max-Age={age}; HttpOnly; Secure; SameSite={same_site}"
+
+
+def cleared_cookie(name: str = SESSION_COOKIE) -> str:
+    return f"{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"
+
+
+def signer_for(settings: Any) -> SessionSigner | None:
+    key = session_key(
+        session_secret=settings.secret("SESSION_SECRET"),
+        password_hash=settings.secret("ADMIN_PASSWORD_HASH"),
+        admin_token=settings.secret("ADMIN_TOKEN"),
+    )
+    return SessionSigner(key) if key else None
+
+
+def load_session(request: Any, settings: Any, revoked: Callable[[str], bool]) -> tuple[Session | None, Any]:
+    signer = signer_for(settings)
+    if signer is None:
+        return None, None
+    session = signer.loads(read_cookies(request).get(SESSION_COOKIE))
+    if session is not None and revoked(session.sid):
+        session = None
+    return session, signer
+
+
+def parse_form(request: Any) -> dict[str, str]:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return {}
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+    parsed = parse_qs(text, keep_blank_values=True)
+    return {k: v[-1] for k, v in parsed.items()}
+
+
+def same_origin(request: Any) -> bool:
+    """A browser's Origin header, when sent, must be ours (defence in depth next to CSRF tokens)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin != "null"
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+def page(*, csrf: bool | None = None) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A signed-in page: anonymous visitors are sent to sign in; POSTs need the CSRF token."""
+
+    def wrap(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(**params: Any) -> Response:
+            request = portal.current_request
+            ctx = _context(request)
+            if ctx.session is None:
+                return redirect(url(request, "/signin", next=_here(request)), [cleared_cookie()])
+            if (csrf if csrf is not None else request.method == "POST") and not _csrf_ok(ctx):
+                return forbidden(ctx)
+            return _finish(ctx, view(ctx, **params))
+
+        return handler
+
+    return wrap
+
+
+def api() -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """A signed-in JSON endpoint: 401 JSON (never a redirect) when there is no session."""
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(**params: Any) -> Response:
+            ctx = _context(portal.current_request)
+            if ctx.session is None:
+                return json_response(401, {"message": "Sign in to the portal first."})
+            if portal.current_request.method != "GET" and not _csrf_ok(ctx, header=True):
+                return json_response(403, {"message": "The request is missing its CSRF token."})
+            answer = view(ctx, **params)
+            return answer if isinstance(answer, Response) else json_response(200, answer)
+
+        return handler
+
+    return wrap
+
+
+def _context(request: Any) -> PortalRequest:
+    from chalicelib.wiring import container
+
+    services = container()
+    session, signer = load_session(request, services.settings, services.portal_sessions.is_revoked)
+    form = parse_form(request) if request.method == "POST" else {}
+    return PortalRequest(request=request, session=session, signer=signer, form=form)
+
+
+def _csrf_ok(ctx: PortalRequest, *, header: bool = False) -> bool:
+    token = ctx.request.headers.get("x-csrf-token") if header else ctx.form.get("csrf_token")
+    return bool(ctx.session and ctx.session.csrf_matches(token) and same_origin(ctx.request))
+
+
+def _here(request: Any) -> str:
+    path = str((request.context or {}).get("path") or url(request))
+    params = request.query_params or {}
+    query = urlencode({k: params.get(k) for k in params}) if params else ""
+    return f"{path}?{query}" if query else path
+
+
+def _finish(ctx: PortalRequest, response: Response) -> Response:
+    if ctx.set_cookies:
+        existing = response.headers.get("Set-Cookie")
+        cookies = ([existing] if isinstance(existing, str) else list(existing or [])) + ctx.set_cookies
+        response.headers["Set-Cookie"] = cookies
+    return response
+
+
+def forbidden(ctx: PortalRequest) -> Response:
+    return ctx.render(
+        "error.html",
+        status=403,
+        title="This form has expired",
+        message="The form was missing its security token or came from another site, so nothing was done. "
+        "Go back, reload the page and try again.",
+    )
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+def redirect(location: str, cookies: list[str] | None = None) -> Response:
+    headers: dict[str, Any] = {"Location": location, **SECURITY_HEADERS}
+    if cookies:
+        headers["Set-Cookie"] = list(cookies)
+    return Response(body="", status_code=303, headers=headers)
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    headers = {"Content-Type": "application/json", **SECURITY_HEADERS}
+    return Response(body=json.dumps(body, default=str), status_code=status, headers=headers)
+
+
+def render(ctx: PortalRequest, template: str, status: int = 200, **context: Any) -> Response:
+    env = templates()
+    notice_code = ctx.query("notice")
+    base = {
+        "url": ctx.url,
+        "static": lambda name: static_url(ctx.request, name),
+        "csrf_token": ctx.session.csrf if ctx.session else "",
+        "signed_in": ctx.session is not None,
+        "notice": NOTICES.get(notice_code),
+        "current_path": str((ctx.request.context or {}).get("path") or ""),
+    }
+    body = env.get_template(template).render({**base, **context})
+    headers = {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}
+    if ctx.set_cookies:
+        headers["Set-Cookie"] = list(ctx.set_cookies)
+    return Response(body=body, status_code=status, headers=headers)
+
+
+@functools.lru_cache(maxsize=1)
+def templates() -> Any:
+    import jinja2
+
+    from chalicelib.portal import filters
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(filters.FILTERS)
+    env.globals.update(filters.GLOBALS)
+    return env
+
+
+@functools.lru_cache(maxsize=8)
+def static_version(name: str) -> str:
+    import hashlib
+
+    return hashlib.sha256((HERE / "static" / name).read_bytes()).hexdigest()[:10]
+
+
+def static_url(request: Any, name: str) -> str:
+    return url(request, f"/static/{quote(name)}", v=static_version(name))

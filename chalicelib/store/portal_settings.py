@@ -1,0 +1,175 @@
+"""The portal's own small records in the state table.
+
+    SETTINGS#portal  sk SETTINGS   what an admin set in the portal (run summary e-mail)
+    SIGNIN#{ip}      sk SIGNIN     wrong-password counter per address, per window (TTL)
+    SIGNIN#*         sk SIGNIN     the same counter over every address (TTL)
+    SESSION#{sid}    sk REVOKED    a signed-out session, kept until its cookie would expire (TTL)
+
+Counters are shared by every Lambda (a DynamoDB atomic ADD), so throttling holds however
+many instances answer the sign-in page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.store import _dynamo as d
+from chalicelib.store import schema as s
+
+SETTINGS_PK = "SETTINGS#portal"
+SETTINGS_SK = "SETTINGS"
+SIGNIN_PREFIX = "SIGNIN#"
+SIGNIN_SK = "SIGNIN"
+SESSION_PREFIX = "SESSION#"
+REVOKED_SK = "REVOKED"
+MAX_RECIPIENTS = 20
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    summary_recipients: list[str] = field(default_factory=list)
+    summary_only_problems: bool = False  # e-mail only runs that had rejected/failed Accounts
+    updated_at: float | None = None
+
+    @property
+    def summary_enabled(self) -> bool:
+        return bool(self.summary_recipients)
+
+
+class PortalSettingsRepository:
+    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+
+    def get(self) -> PortalSettings:
+        item = self._client.get_item(
+            TableName=self._table, Key=s.key(SETTINGS_PK, SETTINGS_SK), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return PortalSettings()
+        values = d.from_item(item)
+        return PortalSettings(
+            summary_recipients=[str(r) for r in values.get("summary_recipients") or []],
+            summary_only_problems=bool(values.get("summary_only_problems", False)),
+            updated_at=d.as_float(values.get("updated_at")),
+        )
+
+    def save(self, settings: PortalSettings) -> PortalSettings:
+        if len(settings.summary_recipients) > MAX_RECIPIENTS:
+            raise ValueError(f"at most {MAX_RECIPIENTS} recipients")
+        stored = PortalSettings(
+            summary_recipients=list(settings.summary_recipients),
+            summary_only_problems=settings.summary_only_problems,
+            updated_at=self._clock(),
+        )
+        item = {
+            s.PK: SETTINGS_PK,
+            s.SK: SETTINGS_SK,
+            "entity": "PORTAL_SETTINGS",
+            "summary_recipients": stored.summary_recipients,
+            "summary_only_problems": stored.summary_only_problems,
+            "updated_at": stored.updated_at,
+        }
+        self._client.put_item(TableName=self._table, Item=d.to_item(item))
+        return stored
+
+
+@dataclass(frozen=True)
+class ThrottleVerdict:
+    allowed: bool
+    retry_after_seconds: float = 0.0
+
+
+class SignInThrottle:
+    """At most `per_address` wrong passwords per address and `overall` in total per window.
+
+    Fixed windows (the window start is part of the key) keep it to one atomic write per
+    failure; the items expire on their own. The overall cap bounds guessing from many
+    addresses without letting one address lock the admin out.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        per_address: int = 5,
+        overall: int = 100,
+        window_seconds: float = 900.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self.per_address = per_address
+        self.overall = overall
+        self.window = window_seconds
+        self._clock = clock
+
+    def check(self, address: str) -> ThrottleVerdict:
+        window_start = self._window_start()
+        keys = [self._key(address, window_start), self._key("*", window_start)]
+        response = self._client.batch_get_item(
+            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+        )
+        counts = {
+            item[s.PK]["S"]: int(item.get("failures", {}).get("N", "0"))
+            for item in response.get("Responses", {}).get(self._table, [])
+        }
+        own = counts.get(_pk(address, window_start), 0)
+        everyone = counts.get(_pk("*", window_start), 0)
+        if own >= self.per_address or everyone >= self.overall:
+            return ThrottleVerdict(False, window_start + self.window - self._clock())
+        return ThrottleVerdict(True)
+
+    def record_failure(self, address: str) -> None:
+        window_start = self._window_start()
+        for who in (address, "*"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(who, window_start),
+                UpdateExpression="ADD #f :one SET #ttl = :ttl, #e = :e",
+                ExpressionAttributeNames={"#f": "failures", "#ttl": s.TTL, "#e": "entity"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":ttl": {"N": str(int(window_start + 2 * self.window))},
+                    ":e": {"S": "SIGNIN_FAILURES"},
+                },
+            )
+
+    def _window_start(self) -> float:
+        now = self._clock()
+        return now - (now % self.window)
+
+    def _key(self, who: str, window_start: float) -> d.Item:
+        return s.key(_pk(who, window_start), SIGNIN_SK)
+
+
+def _pk(who: str, window_start: float) -> str:
+    return f"{SIGNIN_PREFIX}{who}#{int(window_start)}"
+
+
+class SessionRevocations:
+    """Signed-out sessions: a cookie is only as good as its signature *and* this list."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def revoke(self, sid: str, until: float) -> None:
+        item = {
+            s.PK: SESSION_PREFIX + sid,
+            s.SK: REVOKED_SK,
+            "entity": "REVOKED_SESSION",
+            s.TTL: int(until) + 60,
+        }
+        self._client.put_item(TableName=self._table, Item=d.to_item(item))
+
+    def is_revoked(self, sid: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table, Key=s.key(SESSION_PREFIX + sid, REVOKED_SK), ConsistentRead=True
+        )
+        return "Item" in response
