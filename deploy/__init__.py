@@ -1,0 +1,1 @@
+"""Packaging and deployment helpers (make package / make deploy)."""
