@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     XERO_REFRESH_TOKEN: SecretStr = SecretStr("")
     XERO_TENANT_ID: str = ""
     XERO_WEB_URL: str = "https://go.xero.com"
+    # Xero's per-organisation limits, shared by every Lambda (Starter-tier apps: 1000 a day).
+    # Above Xero's own limits a value would only earn 429s, so those are the upper bounds.
+    XERO_MINUTE_LIMIT: int = Field(default=60, ge=1, le=60)
+    XERO_CONCURRENT_LIMIT: int = Field(default=5, ge=1, le=5)
+    XERO_DAY_LIMIT: int = Field(default=5000, ge=1, le=5000)
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")

@@ -90,6 +90,12 @@ class Container:
 
         return TokenRepository(self.dynamodb, self.settings.TABLE_NAME)
 
+    @cached_property
+    def xero_budget(self) -> Any:
+        from chalicelib.store.budget import RateBudgetRepository
+
+        return RateBudgetRepository(self.dynamodb, self.settings.TABLE_NAME)
+
     # --- remote services ----------------------------------------------------
 
     @cached_property
@@ -160,7 +166,19 @@ class Container:
     def xero(self) -> Any:
         from chalicelib.xero.client import XeroClient
 
-        return XeroClient(self.xero_http, self.xero_tokens, api_url=self.settings.XERO_API_URL)
+        return XeroClient(
+            self.xero_http, self.xero_tokens, api_url=self.settings.XERO_API_URL, gate=self.rate_gate
+        )
+
+    @cached_property
+    def rate_gate(self) -> Any:
+        from chalicelib.xero.budget import RateLimits, XeroRateGate
+
+        s = self.settings
+        limits = RateLimits(
+            minute=s.XERO_MINUTE_LIMIT, day=s.XERO_DAY_LIMIT, concurrent=s.XERO_CONCURRENT_LIMIT
+        )
+        return XeroRateGate(self.xero_budget, limits)
 
     @cached_property
     def zoho(self) -> Any:

@@ -7,7 +7,7 @@ None are left out of items.
 
 Item layout. Table keys `pk`/`sk` (strings); index `gsi1` on `gsi1pk`/`gsi1sk`
 (projection ALL, sparse); TTL attribute `ttl` (epoch seconds); every item has
-`entity` (ACCOUNT_STATE, HISTORY, TOKEN, LOCK, PENDING) to help when reading the raw table.
+`entity` (ACCOUNT_STATE, HISTORY, TOKEN, LOCK, PENDING, BUDGET) to help when reading the raw table.
 
 Account state  (accounts.py)
     pk ACCOUNT#{account_id}   sk STATE
@@ -40,7 +40,15 @@ Pending sync   (pending.py)
     for its burst of saves to end; the worker deletes it just before it syncs
     (see chalicelib/services/coalescing.py).
 
-Reserved for later: pk RUN#{run_id} (bulk runs), pk BUDGET#{tenant_id} (rate budgets).
+Xero rate budget  (budget.py)
+    pk BUDGET#{tenant_id}   sk BUDGET     one item per Xero organisation
+    `tenant_id`; fixed windows `minute_start`/`minute_used`, `day_start`/`day_used`
+    (N, epoch seconds and calls reserved); `lease_{i}` = {owner, expires_at} while
+    concurrency slot i is in flight; `blocked_until` (N), `blocked_problem` (S) from
+    Xero's last 429; `ttl` = last write + 2 days. Reserving a call is one
+    conditional UpdateItem on this item (counts, slot and block checked together).
+
+Reserved for later: pk RUN#{run_id} (bulk runs).
 
 History shares the Account's partition so one Query (begins_with HIST#, newest
 first) pages it; the STATE item sorts apart and is never matched. Expiry that
@@ -49,6 +57,7 @@ deletes late, and moto never does. TTL only cleans up.
 """
 
 from chalicelib.store.accounts import AccountStateRepository, SaveResult
+from chalicelib.store.budget import RateBudgetRepository, RateBudgetUsage, RateLimits
 from chalicelib.store.errors import InvalidCursorError, StaleStateError, StoreError, StoreThrottledError
 from chalicelib.store.history import HistoryRepository
 from chalicelib.store.locks import LockRepository
@@ -61,6 +70,9 @@ __all__ = [
     "HistoryRepository",
     "InvalidCursorError",
     "LockRepository",
+    "RateBudgetRepository",
+    "RateBudgetUsage",
+    "RateLimits",
     "SaveResult",
     "StaleStateError",
     "StoreError",

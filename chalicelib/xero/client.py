@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -12,6 +14,9 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
 from chalicelib.http import HttpService
 from chalicelib.oauth import TokenManager
+
+if TYPE_CHECKING:
+    from chalicelib.xero.budget import XeroRateGate
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RECONNECT = "Reconnect Xero from the portal (Connect › Xero) to fix this."
@@ -32,10 +37,20 @@ class ElementResult:
 
 
 class XeroClient:
-    def __init__(self, http: HttpService, tokens: TokenManager, *, api_url: str) -> None:
+    def __init__(
+        self, http: HttpService, tokens: TokenManager, *, api_url: str, gate: XeroRateGate | None = None
+    ) -> None:
+        """`gate`: the shared per-organisation rate budget; None spends no budget (tests, tools).
+
+        With a gate, every organisation call is reserved through it, and every answer is fed back
+        to it through `http.on_response`, so a 429 is recorded before http.py retries or raises it.
+        """
         self.http = http
         self.tokens = tokens
         self.base = api_url.rstrip("/") + "/api.xro/2.0"
+        self.gate = gate
+        if gate is not None:
+            http.on_response = _both(http.on_response, gate.observe_response)
 
     # --- reads -------------------------------------------------------------
 
@@ -91,15 +106,11 @@ class XeroClient:
 
     def _call(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
         token_set = self.tokens.current(deadline)
-        response = self.http.send(
-            method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs)
-        )
+        response = self._send(method, path, deadline, token_set, kwargs)
         if response.status_code == 401:
             # Expired or revoked access token: refresh once (single-flight) and try again.
             token_set = self.tokens.refresh(deadline, rejected_access_token=token_set.access_token)
-            response = self.http.send(
-                method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs)
-            )
+            response = self._send(method, path, deadline, token_set, kwargs)
             if response.status_code == 401:
                 raise FatalError("Xero no longer accepts this app's authorisation. " + RECONNECT)
         if response.status_code == 403:
@@ -109,6 +120,20 @@ class XeroClient:
                 detail=response.text[:200],
             )
         return response
+
+    def _send(
+        self, method: str, path: str, deadline: Deadline, token_set: Any, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        # The token refresh above stays outside the budget: identity calls are not organisation calls.
+        with self._budget(token_set.tenant_id, deadline):
+            return self.http.send(
+                method, self.base + path, deadline=deadline, **self._auth(token_set, kwargs)
+            )
+
+    def _budget(self, tenant_id: str | None, deadline: Deadline) -> AbstractContextManager[Any]:
+        if self.gate is None or not tenant_id:
+            return nullcontext()
+        return self.gate.call(tenant_id, deadline)
 
     def _auth(self, token_set: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         headers = dict(kwargs.get("headers") or {})
@@ -135,6 +160,19 @@ class XeroClient:
             f"Xero refused the request ({kind}): {body.get('Message') or response.text[:200]}",
             detail=f"HTTP 400 {kind}",
         )
+
+
+def _both(
+    first: Callable[[httpx.Response], None] | None, second: Callable[[httpx.Response], None]
+) -> Callable[[httpx.Response], None]:
+    if first is None:
+        return second
+
+    def both(response: httpx.Response) -> None:
+        first(response)
+        second(response)
+
+    return both
 
 
 def _element_result(element: dict[str, Any]) -> ElementResult:
