@@ -279,9 +279,20 @@ class Container:
         )
 
     def _budget_usage(self) -> Any:
-        # TODO(lead): chalicelib/store/budget.py (RateBudgetRepository) is not there yet; once it
-        # is, return a callable tenant_id -> services.dashboard.BudgetUsage built from its usage read.
-        return None
+        """tenant_id -> today's Xero calls for the dashboard (None in a build without the budget)."""
+        repository = getattr(self, "xero_budget", None)
+        if repository is None:
+            return None
+        from chalicelib.services.dashboard import budget_usage
+        from chalicelib.store.budget import RateLimits
+
+        s = self.settings
+        limits = RateLimits(
+            minute=getattr(s, "XERO_MINUTE_LIMIT", 60),
+            day=getattr(s, "XERO_DAY_LIMIT", 5000),
+            concurrent=getattr(s, "XERO_CONCURRENT_LIMIT", 5),
+        )
+        return lambda tenant_id: budget_usage(repository.usage(tenant_id, limits))
 
     def _organisation_name(self, tenant_id: str) -> str | None:
         """The Xero organisation's name from /connections, looked up once per process."""

@@ -144,8 +144,8 @@ class SessionSigner:
             "v": COOKIE_VERSION,
             "sid": session.sid,
             "csrf": session.csrf,
-            "iat": round(session.issued_at, 3),
-            "exp": round(session.expires_at, 3),
+            "iat": session.issued_at,
+            "exp": session.expires_at,
         }
         if session.oauth:
             payload["oauth"] = session.oauth

@@ -164,7 +164,7 @@ def session_cookie(value: str, max_age: float, name: str = SESSION_COOKIE, same_
     # Lax, not Strict: the OAuth callback is a top-level redirect from Xero/Zoho, and the
     # session (with its OAuth state) must come along. Every state change is a POST with a
     # CSRF token, so Lax adds no exposure. Path=/ because a deployed stage prefixes the path.
-    age = max(0, int(max_age))
+    age = max(0, round(max_age))
     return f"{name}={value}; Path=/; Max-Age={age}; HttpOnly; Secure; SameSite={same_site}"
 
 
@@ -314,6 +314,7 @@ def render(ctx: PortalRequest, template: str, status: int = 200, **context: Any)
         "signed_in": ctx.session is not None,
         "notice": NOTICES.get(notice_code),
         "current_path": str((ctx.request.context or {}).get("path") or ""),
+        "active": "",
     }
     body = env.get_template(template).render({**base, **context})
     headers = {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}

@@ -44,7 +44,8 @@ class ConnectionHealth:
 class BudgetUsage:
     used: int
     limit: int
-    resets_at: datetime | None = None
+    resets_at: datetime | None = None  # when the day's window ends (None: no call yet today)
+    blocked_until: datetime | None = None  # Xero answered 429: nothing is sent before this
 
     @property
     def percent(self) -> int:
@@ -165,6 +166,16 @@ class DashboardService:
             logger.exception("dashboard part failed", extra={"part": what})
             board.problems.append(f"Could not read {what} just now.")
             return None
+
+
+def budget_usage(usage: Any) -> BudgetUsage:
+    """The dashboard's view of a RateBudgetRepository.usage() answer."""
+    return BudgetUsage(
+        used=int(usage.day_used),
+        limit=int(usage.day_limit),
+        resets_at=_at(usage.day_resets_at),
+        blocked_until=_at(usage.blocked_until),
+    )
 
 
 def _at(epoch: float | None) -> datetime | None:
