@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     # Xero
     XERO_IDENTITY_URL: str = "https://identity.xero.com"
+    # Where a person signs in to connect Xero (the authorize page of the connect flow).
+    XERO_LOGIN_URL: str = "https://login.xero.com"
     XERO_API_URL: str = "https://api.xero.com"
     XERO_CLIENT_ID: str = ""
     XERO_CLIENT_SECRET: SecretStr = SecretStr("")

@@ -141,6 +141,33 @@ class Container:
         )
 
     @cached_property
+    def connector(self) -> Any:
+        """Connect Xero or Zoho (OAuth code flow): `python -m chalicelib.cli connect`, the portal."""
+        from chalicelib.services.connect import ConnectConfig, Connector
+        from chalicelib.zoho.auth import ZohoIdentity
+
+        s = self.settings
+        return Connector(
+            ConnectConfig(
+                xero_login_url=s.XERO_LOGIN_URL,
+                xero_client_id=s.XERO_CLIENT_ID,
+                xero_tenant_id=s.XERO_TENANT_ID,
+                zoho_accounts_url=s.ZOHO_ACCOUNTS_URL,
+                zoho_client_id=s.ZOHO_CLIENT_ID,
+            ),
+            tokens=self.tokens,
+            xero_identity=self.xero_identity,
+            xero_tokens=self.xero_tokens,
+            # The person's data centre may differ from ZOHO_ACCOUNTS_URL (Zoho says so in the callback).
+            zoho_identity_at=lambda url: ZohoIdentity(
+                self.zoho_http,
+                accounts_url=url,
+                client_id=s.ZOHO_CLIENT_ID,
+                client_secret=s.secret("ZOHO_CLIENT_SECRET"),
+            ),
+        )
+
+    @cached_property
     def xero_tokens(self) -> TokenManager:
         return TokenManager(
             "xero",

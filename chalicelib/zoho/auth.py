@@ -46,6 +46,12 @@ class ZohoIdentity:
             "connecting Zoho CRM",
         )
 
+    def exchange_self_client_code(self, code: str, deadline: Deadline) -> TokenSet:
+        """A grant code made in the API console's Self Client tab: no redirect URI is involved."""
+        return self._grant(
+            {"grant_type": "authorization_code", "code": code}, deadline, "connecting Zoho CRM"
+        )
+
     def _grant(self, params: dict[str, str], deadline: Deadline, what: str) -> TokenSet:
         form = {**params, "client_id": self.client_id, "client_secret": self.client_secret}
         response = self.http.send("POST", f"{self.accounts_url}/oauth/v2/token", deadline=deadline, data=form)
