@@ -4,6 +4,7 @@ event is ever left without a sync that read Zoho after it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -42,17 +43,34 @@ def work(
     )
 
 
-def covered(caplog: pytest.LogCaptureFixture) -> list[int | None]:
-    return [r.coalesced_events for r in caplog.records if hasattr(r, "coalesced_events")]  # type: ignore[attr-defined]
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
-@pytest.fixture(autouse=True)
-def _logs(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="chalicelib")
+@pytest.fixture
+def logs() -> Iterator[Records]:
+    """Our log records, straight from the chalicelib logger (app.py may stop it propagating)."""
+    handler, library = Records(), logging.getLogger("chalicelib")
+    level = library.level
+    library.addHandler(handler)
+    library.setLevel(logging.INFO)
+    yield handler
+    library.removeHandler(handler)
+    library.setLevel(level)
+
+
+def covered(logs: Records) -> list[int | None]:
+    """`coalesced_events` of each finished sync or contact hand-over, in order."""
+    return [r.coalesced_events for r in logs.records if hasattr(r, "coalesced_events")]  # type: ignore[attr-defined]
 
 
 def test_a_burst_of_saves_is_one_message_and_one_sync_after_it_went_quiet(
-    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, caplog: pytest.LogCaptureFixture
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, logs: Records
 ) -> None:
     for _ in range(5):
         assert save(coalescing, queue, syncer, account="1") == 202
@@ -64,11 +82,11 @@ def test_a_burst_of_saves_is_one_message_and_one_sync_after_it_went_quiet(
 
     assert [account for account, _ in syncer.syncs] == ["1"]
     assert syncer.syncs[0][1] >= last_save + 3.0  # waited for the burst to be quiet
-    assert covered(caplog) == [5]
+    assert covered(logs) == [5]
 
 
 def test_saves_while_the_worker_waits_join_the_same_sync(
-    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, caplog: pytest.LogCaptureFixture
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, logs: Records
 ) -> None:
     save(coalescing, queue, syncer, account="1")
     clock.during_sleep = [lambda: save(coalescing, queue, syncer, account="1")] * 2
@@ -76,12 +94,12 @@ def test_saves_while_the_worker_waits_join_the_same_sync(
     work(queue.receive(), syncer, coalescing)
 
     assert len(syncer.syncs) == 1
-    assert covered(caplog) == [3]
+    assert covered(logs) == [3]
     assert queue.waiting() == 0
 
 
 def test_a_save_after_the_marker_was_taken_gets_a_sync_of_its_own(
-    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, caplog: pytest.LogCaptureFixture
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, clock: Clock, logs: Records
 ) -> None:
     save(coalescing, queue, syncer, account="1")
     saved_during_sync: list[float] = []
@@ -99,7 +117,7 @@ def test_a_save_after_the_marker_was_taken_gets_a_sync_of_its_own(
 
     assert len(syncer.syncs) == 2
     assert syncer.syncs[1][1] > saved_during_sync[0]  # the second sync read Zoho after that save
-    assert covered(caplog) == [1, 1]
+    assert covered(logs) == [1, 1]
 
 
 def test_a_redelivery_after_a_fault_syncs_again_without_waiting(
@@ -225,7 +243,7 @@ def test_a_marker_sent_long_ago_is_not_joined(
 
 
 def test_contact_saves_coalesce_and_resync_their_account_once(
-    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, caplog: pytest.LogCaptureFixture
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, logs: Records
 ) -> None:
     for _ in range(3):
         save(coalescing, queue, syncer, contact="9001")
@@ -233,11 +251,11 @@ def test_contact_saves_coalesce_and_resync_their_account_once(
     work(queue.receive(), syncer, coalescing)
 
     assert [account for account, _ in syncer.syncs] == ["1"]
-    assert covered(caplog) == [3]
+    assert covered(logs) == [3]
 
 
 def test_a_contact_save_joins_its_accounts_waiting_sync(
-    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, caplog: pytest.LogCaptureFixture
+    coalescing: Coalescing, queue: Queue, syncer: FakeSyncer, logs: Records
 ) -> None:
     save(coalescing, queue, syncer, account="1")
     save(coalescing, queue, syncer, contact="9001")
@@ -249,7 +267,7 @@ def test_a_contact_save_joins_its_accounts_waiting_sync(
     work(messages, syncer, coalescing)
 
     assert [account for account, _ in syncer.syncs] == ["1"]
-    assert covered(caplog)[-1] == 4  # both Account saves and both contact saves
+    assert covered(logs)[-1] == 4  # both Account saves and both contact saves
 
 
 def test_coalescing_off_keeps_one_message_per_save(
