@@ -1,21 +1,155 @@
-"""Connections: the OAuth authorization-code flows for Xero and Zoho CRM."""
+"""Connections: the OAuth authorization-code flows for Xero and Zoho CRM.
+
+The flow itself (authorize URL, code exchange, storing the tokens where the service reads
+them, choosing a Xero organisation) is `chalicelib.services.connect.Connector`; this module
+binds it to the browser: the `state` lives in the signed session, so a callback is only
+accepted in the session that started it, for the provider it started, within ten minutes.
+"""
 
 from __future__ import annotations
+
+import logging
+from typing import Any
 
 from chalice import Response
 
 from chalicelib.portal import web
-from chalicelib.portal.web import PortalRequest, portal
+from chalicelib.portal.web import FORM, PortalRequest, portal
 
+logger = logging.getLogger(__name__)
+
+PROVIDERS = ("xero", "zoho")
+LABELS = {"xero": "Xero", "zoho": "Zoho CRM"}
 SCOPES = {
-    "xero": "Asks Xero for: accounting.contacts, accounting.settings.read, offline_access.",
-    "zoho": "Asks Zoho for: Accounts (read and write back), Contacts (read), COQL (read).",
+    "xero": "Asks Xero for: contacts (read and write), organisation details (read), offline access.",
+    "zoho": "Asks Zoho for: Accounts (read and write back the sync result), Contacts (read), COQL (read).",
 }
 
 
 @portal.route("/connect", methods=["GET"])
 @web.page()
 def connections(ctx: PortalRequest) -> Response:
+    return _page(ctx)
+
+
+@portal.route("/connect/{provider}", methods=["POST"], content_types=[FORM])
+@web.page()
+def connect_start(ctx: PortalRequest, provider: str) -> Response:
+    if provider not in PROVIDERS or ctx.session is None:
+        return _page(ctx, error="Choose Xero or Zoho CRM to connect.", status=404)
+    session, state = ctx.session.with_oauth_state(provider)
+    try:
+        target = ctx.services.connector.authorization_url(provider, _redirect_uri(ctx, provider), state)
+    except Exception as problem:
+        return _page(
+            ctx, error=_plain(problem, f"Connecting {LABELS[provider]} could not start."), status=502
+        )
+    ctx.save_session(session)
+    return web.redirect(target, ctx.set_cookies)
+
+
+@portal.route("/connect/{provider}/callback", methods=["GET"])
+@web.page()
+def connect_callback(ctx: PortalRequest, provider: str) -> Response:
+    from chalicelib.services.connect import ConnectError, code_from_callback
+
+    session = ctx.session
+    if provider not in PROVIDERS or session is None:
+        return _page(ctx, error="That is not a connection this portal makes.", status=404)
+    params = {k: ctx.query(k) for k in ("code", "state", "error", "accounts-server")}
+    if not session.oauth_state_matches(provider, params["state"]):
+        # Not started here, started for the other provider, replayed, or older than ten minutes.
+        return ctx.redirect("/connect", notice="connect-expired")
+    ctx.save_session(session.without_oauth())  # a state works once
+    try:
+        code = code_from_callback(params, str(session.oauth["state"]))
+    except ConnectError:
+        return ctx.redirect("/connect", notice="connect-cancelled")
+    try:
+        result = ctx.services.connector.complete(
+            provider, code, _redirect_uri(ctx, provider), accounts_server=params["accounts-server"] or None
+        )
+    except Exception as problem:
+        return _page(ctx, error=_plain(problem, f"{LABELS[provider]} could not be connected."), status=502)
+    logger.info("connected through the portal", extra={"provider": provider})
+    if result.needs_choice:
+        return _tenant_page(ctx, result.tenants)
+    return _page(ctx, success=result.message, warnings=result.warnings, clean_url=True)
+
+
+@portal.route("/xero-organisation", methods=["GET"])
+@web.page()
+def choose_organisation_form(ctx: PortalRequest) -> Response:
+    from chalicelib.deadline import Deadline
+
+    services = ctx.services
+    try:
+        token_set = services.xero_tokens.current(Deadline(10.0))
+        connections = services.xero_identity.connections(token_set.access_token or "", Deadline(10.0))
+    except Exception as problem:
+        return _page(ctx, error=_plain(problem, "The Xero organisations could not be listed."), status=502)
+    return _tenant_page(ctx, [_tenant(c) for c in connections if c.get("tenantType") == "ORGANISATION"])
+
+
+@portal.route("/xero-organisation", methods=["POST"], content_types=[FORM])
+@web.page()
+def choose_organisation(ctx: PortalRequest) -> Response:
+    tenant_id = ctx.form.get("tenant_id", "").strip()
+    if not tenant_id:
+        return _page(ctx, error="Choose an organisation.", status=400)
+    try:
+        result = ctx.services.connector.choose_tenant(tenant_id)
+    except Exception as problem:
+        return _page(ctx, error=_plain(problem, "The organisation could not be chosen."), status=400)
+    return _page(ctx, success=result.message, warnings=result.warnings)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _redirect_uri(ctx: PortalRequest, provider: str) -> str:
+    """Registered with the Xero/Zoho app: <base>/portal/connect/<provider>/callback."""
+    return ctx.absolute_url(f"/connect/{provider}/callback")
+
+
+def _page(
+    ctx: PortalRequest,
+    *,
+    error: str | None = None,
+    success: str | None = None,
+    warnings: list[str] | None = None,
+    clean_url: bool = False,
+    status: int = 200,
+) -> Response:
     board = ctx.services.dashboard
-    items = [board.connection(p) for p in ("xero", "zoho")]
-    return ctx.render("connect.html", connections=items, scopes=SCOPES, error=None, active="connect")
+    return ctx.render(
+        "connect.html",
+        status=status,
+        connections=[board.connection(p) for p in PROVIDERS],
+        scopes=SCOPES,
+        error=error,
+        success=success,
+        warnings=warnings or [],
+        clean_url=ctx.url("/connect") if clean_url else "",
+        callback_urls={p: _redirect_uri(ctx, p) for p in PROVIDERS},
+        active="connect",
+    )
+
+
+def _tenant_page(ctx: PortalRequest, tenants: list[Any]) -> Response:
+    return ctx.render("choose_tenant.html", tenants=tenants, error=None, active="connect")
+
+
+def _tenant(connection: dict[str, Any]) -> Any:
+    from chalicelib.services.connect import Tenant
+
+    tenant_id = str(connection.get("tenantId"))
+    return Tenant(tenant_id, str(connection.get("tenantName") or tenant_id))
+
+
+def _plain(problem: Exception, fallback: str) -> str:
+    message = getattr(problem, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    logger.exception("portal connect step failed", exc_info=problem)
+    return fallback + " Please try again in a minute."

@@ -97,6 +97,11 @@
   }
 
   function start() {
+    // After an OAuth callback the address bar holds a spent code: show the plain page URL instead.
+    var clean = document.querySelector("[data-clean-url]");
+    if (clean && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", clean.getAttribute("data-clean-url"));
+    }
     var root = document.querySelector("[data-run-live]");
     if (root && root.getAttribute("data-finished") !== "true") { watch(root); }
     // Typing a number of days picks that window.

@@ -1,0 +1,42 @@
+"""Accounts: search, the preview of the next sync, "Sync now" and the history timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+ACME = "5725767000000400001"
+NO_NAME = "5725767000000400003"
+
+
+def test_search_preview_sync_and_timeline(signed_in: Any, live: Any) -> None:
+    page = signed_in
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
+    page.get_by_label("Account name or Zoho record id").fill("acme")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Acme Widgets Pty Ltd").click()
+
+    preview = page.locator("[data-preview]")
+    expect(preview.get_by_text("The next sync would create a new Xero contact")).to_be_visible()
+    row = preview.get_by_role("row", name="Phones (MOBILE) › PhoneNumber")
+    expect(row.locator("td.new")).to_have_text("+61 400 000 001")
+    expect(page.get_by_text("No sync attempts recorded for this Account yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("[data-sync-result]")).to_contain_text("Synced.")
+    first = page.locator(".timeline__item").first
+    expect(first.locator(".timeline__trigger")).to_have_text("Portal")
+    expect(first).to_contain_text("created")
+    assert live.xero.contact(ACME) is not None  # it is really in Xero now
+    expect(preview.get_by_text("would not call Xero")).to_be_visible()
+
+
+def test_a_rejected_account_shows_the_message_to_fix_in_zoho(signed_in: Any) -> None:
+    page = signed_in
+    page.goto(f"/portal/accounts?q={NO_NAME}")
+    page.get_by_role("link", name="(no name)").click()
+    expect(page.locator("[data-preview-message]")).to_contain_text("Account Name")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("[data-sync-result]")).to_contain_text("Rejected.")
+    expect(page.locator(".timeline__item").first.locator(".badge")).to_have_text("Rejected")
