@@ -93,7 +93,10 @@ class Coalescing:
             )
             return False
         queue.enqueue(message)  # if this fails the marker stays unconfirmed: the next event sends
-        self.pending.confirm_sent(group, previous.marker_id if previous else new_id, self.clock())
+        try:
+            self.pending.confirm_sent(group, previous.marker_id if previous else new_id, self.clock())
+        except Exception:  # the message is queued; unconfirmed only means the next event sends too
+            logger.warning("could not confirm a queued workflow sync", extra={"group": group}, exc_info=True)
         return True
 
     def _sent_recently(self, marker: PendingMarker, now: float) -> bool:
