@@ -17,6 +17,8 @@ slot), so each repository remembers the last item it saw; a wrong guess fails it
 DynamoDB returns the current item with the failure (ReturnValuesOnConditionCheckFailure), which
 either says why the budget refuses or lets the next attempt be right.
 
+Our windows stay open WINDOW_MARGIN longer than Xero's: we count a call before Xero does.
+
 Slots are leases: a Lambda that dies mid-call frees its slot when the lease expires. Expiry is
 checked in our conditions with the caller's clock, never left to DynamoDB TTL.
 """
@@ -47,7 +49,7 @@ WINDOW_MARGIN = 1.0
 # A full set of slots usually frees up within one call's time; suggest trying again this soon.
 CONCURRENT_RETRY_SECONDS = 1.0
 MAX_ATTEMPTS = 8
-WINDOWS = (("minute", MINUTE), ("day", DAY))
+WINDOWS = ("minute", "day")
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,8 @@ class _State:
             if name.startswith("lease_") and isinstance(lease, Mapping):
                 leases[int(name.removeprefix("lease_"))] = (str(lease["owner"]), float(lease["expires_at"]))
         return cls(
-            starts={w: d.as_float(values.get(f"{w}_start")) for w, _ in WINDOWS},
-            used={w: d.as_int(values.get(f"{w}_used")) for w, _ in WINDOWS},
+            starts={w: d.as_float(values.get(f"{w}_start")) for w in WINDOWS},
+            used={w: d.as_int(values.get(f"{w}_used")) for w in WINDOWS},
             leases=leases,
             blocked_until=d.as_float(values.get("blocked_until")),
             blocked_problem=values.get("blocked_problem"),
@@ -159,7 +161,7 @@ class _State:
         reasons: list[Reservation] = []
         if self.blocked_until is not None and self.blocked_until > now:
             reasons.append(Reservation(None, self.blocked_problem, self.blocked_until, blocked_by_xero=True))
-        for window, _ in WINDOWS:
+        for window in WINDOWS:
             reset = self.resets_at(window, now)
             if reset is not None and self.used_now(window, now) >= limits.of(window):
                 reasons.append(Reservation(None, window, reset))
@@ -362,7 +364,7 @@ def _reserve_update(
     e = d.Expression()
     now_value = e.value(now)
     conditions = []
-    for window, _ in WINDOWS:
+    for window in WINDOWS:
         start, count = e.name(f"{window}_start"), e.name(f"{window}_used")
         floor = e.value(now - _span(window))
         if state is not None and state.is_open(window, now):

@@ -8,6 +8,7 @@ both sides agree on when they do. The last tests go through the whole stack over
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -17,7 +18,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from moto import mock_aws
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RateLimitedError
@@ -40,19 +40,14 @@ CONTACTS = "/api.xro/2.0/Contacts"
 
 
 @pytest.fixture
-def ddb(monkeypatch: pytest.MonkeyPatch, atomic_moto: None) -> Iterator[Any]:
-    """In-process moto, even when the package's stack has pointed AWS_ENDPOINT_URL at its server."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, TABLE)
-        yield client
+def ddb(stack: Any) -> Any:
+    """A fresh table of our own on the stack's moto server. (In-process `mock_aws` would reset
+    moto's backends, which the package's running stack shares, under the other tests' feet.)"""
+    client = boto3.client("dynamodb")
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+        client.delete_table(TableName=TABLE)
+    create_table(client, TABLE)
+    return client
 
 
 class Lambdas:
