@@ -106,6 +106,12 @@ def trigger_label(trigger: Any) -> str:
     return TRIGGER_LABELS.get(str(trigger), str(trigger).capitalize())
 
 
+def sentence(text: Any) -> str:
+    """First letter up, the rest as written (Jinja's `capitalize` lowercases "Xero")."""
+    value = str(text or "")
+    return value[:1].upper() + value[1:]
+
+
 def plural(count: Any, word: str, words: str | None = None) -> str:
     n = int(count or 0)
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
@@ -121,5 +127,6 @@ FILTERS = {
     "result_label": result_label,
     "result_tone": result_tone,
     "trigger_label": trigger_label,
+    "sentence": sentence,
 }
 GLOBALS = {"plural": plural}

@@ -81,7 +81,8 @@
             lastState = run.state;
           }
           if (run.finished) {
-            root.setAttribute("data-finished", "true");
+            // "true" is only ever drawn by the server: the reload below brings it with the problems.
+            root.setAttribute("data-finished", "reloading");
             // The problems list and the Retry button are drawn by the server: show them.
             window.setTimeout(function () { window.location.reload(); }, 600);
             return;
