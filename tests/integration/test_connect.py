@@ -2,7 +2,8 @@
 
 A fake browser plays the person: it opens the consent page the command prints, presses
 Allow (or Deny), and follows the redirect to the command's local callback with httpx.
-The token set must land where the service reads it: the service's own clients then work.
+The token set must land where the service reads it: the service's own clients then work
+(with no refresh token in the environment to fall back on).
 """
 
 from __future__ import annotations
@@ -14,19 +15,16 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
-import boto3
 import httpx
 import pytest
-from moto import mock_aws
 
 from chalicelib.cli import connect as cli
 from chalicelib.deadline import Deadline
 from chalicelib.services.connect import XERO_SCOPES, ZOHO_SCOPES
 from sandbox.seed_data import XERO_SHORT_CODE, XERO_TENANT_ID, XERO_TENANT_NAME, account_id
+from sandbox.stack import LocalStack
 from sandbox.xero.config import TenantConfig
-from tests.conftest import Running
 
-TABLE = "connect-test"
 SECOND_TENANT = TenantConfig("0b9c8d7e-6f5a-4b3c-8d2e-1f0a9b8c7d6e", "Second Company (NZ)", "!S3c0nd")
 
 
@@ -74,42 +72,16 @@ class Browser:
 
 
 @pytest.fixture
-def service(
-    monkeypatch: pytest.MonkeyPatch, xero_sandbox: Running, zoho_sandbox: Running
-) -> Iterator[dict[str, Running]]:
-    """The service's settings pointed at the stand-ins; DynamoDB is moto, in-process."""
+def service(live: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+    """The local stack (moto, both stand-ins) with nothing connected: no seed refresh tokens."""
     from chalicelib import wiring
-    from chalicelib.store.schema import create_table
 
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": TABLE,
-        "XERO_LOGIN_URL": xero_sandbox.url,
-        "XERO_IDENTITY_URL": xero_sandbox.url,
-        "XERO_API_URL": xero_sandbox.url,
-        "XERO_CLIENT_ID": "sandbox-xero-client-id",
-        "XERO_CLIENT_SECRET": "sandbox-xero-client-secret",
-        "ZOHO_ACCOUNTS_URL": zoho_sandbox.url,
-        "ZOHO_CLIENT_ID": "sandbox-zoho-client-id",
-        "ZOHO_CLIENT_SECRET": "sandbox-zoho-client-secret",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in (
-        "AWS_ENDPOINT_URL",
-        "SECRETS_ID",
-        "XERO_TENANT_ID",
-        "XERO_REFRESH_TOKEN",
-        "ZOHO_REFRESH_TOKEN",
-    ):
+    monkeypatch.setenv("XERO_LOGIN_URL", live.xero_url)
+    for name in ("XERO_TENANT_ID", "XERO_REFRESH_TOKEN", "ZOHO_REFRESH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        create_table(boto3.client("dynamodb"), TABLE, poll_seconds=0.01)
-        wiring._container.cache_clear()
-        yield {"xero": xero_sandbox, "zoho": zoho_sandbox}
-        wiring._container.cache_clear()
+    wiring._container.cache_clear()
+    yield live
+    wiring._container.cache_clear()
 
 
 def connect(*argv: str, browser: Browser | None = None) -> tuple[int, str]:
@@ -127,7 +99,7 @@ def stored(provider: str) -> Any:
     return container().tokens.get(provider)
 
 
-def test_connect_xero_stores_the_connection_the_service_uses(service: dict[str, Running]) -> None:
+def test_connect_xero_stores_the_connection_the_service_uses(service: LocalStack) -> None:
     browser = Browser("allow")
 
     code, output = connect("xero", browser=browser)
@@ -146,8 +118,8 @@ def test_connect_xero_stores_the_connection_the_service_uses(service: dict[str, 
     assert container().xero.organisation_short_code(Deadline(10)) == XERO_SHORT_CODE
 
 
-def test_xero_with_two_organisations_asks_which_one_then_switches(service: dict[str, Running]) -> None:
-    xero = service["xero"].app
+def test_xero_with_two_organisations_asks_which_one_then_switches(service: LocalStack) -> None:
+    xero = service.xero
     xero.configure(tenants=[xero.config.tenants[0], SECOND_TENANT])
     xero.reset(keep_config=True)
 
@@ -165,8 +137,8 @@ def test_xero_with_two_organisations_asks_which_one_then_switches(service: dict[
     assert stored("xero").tenant_id == SECOND_TENANT.tenant_id
 
 
-def test_xero_organisation_chosen_at_connect_time(service: dict[str, Running]) -> None:
-    xero = service["xero"].app
+def test_xero_organisation_chosen_at_connect_time(service: LocalStack) -> None:
+    xero = service.xero
     xero.configure(tenants=[xero.config.tenants[0], SECOND_TENANT])
     xero.reset(keep_config=True)
 
@@ -176,7 +148,7 @@ def test_xero_organisation_chosen_at_connect_time(service: dict[str, Running]) -
     assert stored("xero").tenant_id == SECOND_TENANT.tenant_id
 
 
-def test_connect_zoho_stores_the_connection_the_service_uses(service: dict[str, Running]) -> None:
+def test_connect_zoho_stores_the_connection_the_service_uses(service: LocalStack) -> None:
     browser = Browser("accept")
 
     code, output = connect("zoho", browser=browser)
@@ -187,7 +159,7 @@ def test_connect_zoho_stores_the_connection_the_service_uses(service: dict[str, 
     assert authorize["scope"] == [",".join(ZOHO_SCOPES)]
     assert authorize["access_type"] == ["offline"]
     token_set = stored("zoho")
-    assert token_set.refresh_token and token_set.api_domain == service["zoho"].url
+    assert token_set.refresh_token and token_set.api_domain == service.zoho_url
     # The service's own Zoho client reads a seeded Account with it.
     from chalicelib.wiring import container
 
@@ -195,10 +167,10 @@ def test_connect_zoho_stores_the_connection_the_service_uses(service: dict[str, 
     assert record is not None and record["id"] == account_id(1)
 
 
-def test_zoho_self_client_code_needs_no_browser(service: dict[str, Running]) -> None:
+def test_zoho_self_client_code_needs_no_browser(service: LocalStack) -> None:
     # A code as the API console's Self Client would show it (the stand-in issues it at consent).
     consent = httpx.post(
-        f"{service['zoho'].url}/oauth/v2/auth",
+        f"{service.zoho_url}/oauth/v2/auth",
         data={
             "client_id": "sandbox-zoho-client-id",
             "redirect_uri": "https://example.invalid/",
@@ -215,7 +187,7 @@ def test_zoho_self_client_code_needs_no_browser(service: dict[str, Running]) -> 
     assert stored("zoho").refresh_token
 
 
-def test_a_callback_with_someone_elses_state_is_refused(service: dict[str, Running]) -> None:
+def test_a_callback_with_someone_elses_state_is_refused(service: LocalStack) -> None:
     code, output = connect("xero", browser=Browser("allow", tamper={"state": "forged"}))
 
     assert code == 1
@@ -223,7 +195,7 @@ def test_a_callback_with_someone_elses_state_is_refused(service: dict[str, Runni
     assert stored("xero") is None
 
 
-def test_denied_consent_connects_nothing(service: dict[str, Running]) -> None:
+def test_denied_consent_connects_nothing(service: LocalStack) -> None:
     code, output = connect("xero", browser=Browser("deny"))
 
     assert code == 1
@@ -231,7 +203,7 @@ def test_denied_consent_connects_nothing(service: dict[str, Running]) -> None:
     assert stored("xero") is None
 
 
-def test_a_missing_app_setting_is_named(service: dict[str, Running], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_app_setting_is_named(service: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XERO_CLIENT_ID", "")
 
     code, output = connect("xero")
