@@ -69,3 +69,12 @@ def test_the_day_limit_the_guide_describes_is_the_stacks_default() -> None:
     assert "XERO_DAY_LIMIT" in template["Globals"]["Function"]["Environment"]["Variables"]
     assert "XERO_DAY_LIMIT" in Settings.model_fields
     assert "1,000 on the Starter tier" in GUIDE and f"is {default} by default" in GUIDE
+
+
+def test_the_portal_redirect_uris_in_the_guides_are_portal_routes() -> None:
+    from app import app
+
+    for provider, guide in (("xero", GUIDE), ("zoho", ZOHO_GUIDE)):
+        path = f"/portal/connect/{provider}/callback"
+        assert f"/api{path}`" in guide
+        assert "GET" in app.routes["/portal/connect/{provider}/callback"]
