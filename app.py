@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, ConvertToMiddleware, Response
+from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib.observability import logger, wire_library_loggers
 from chalicelib.portal import portal
@@ -19,6 +19,15 @@ app.register_middleware(
 wire_library_loggers()
 app.register_blueprint(portal, url_prefix="/portal")  # the admin portal: chalicelib/portal
 
+
+def _register_blueprints() -> None:
+    from chalicelib.api.admin_runs import admin_runs
+
+    app.register_blueprint(admin_runs)
+
+
+_register_blueprints()
+
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 # Decorator arguments are evaluated where `chalice package` runs, so the queue
@@ -28,6 +37,8 @@ UNEXPECTED = (
     "minutes; if it keeps happening, contact support with the time of the click."
 )
 SYNC_QUEUE_NAME = os.environ.get("SYNC_QUEUE_NAME", "zoho-xero-sync.fifo")
+RUNS_QUEUE_NAME = os.environ.get("RUNS_QUEUE_NAME", "zoho-xero-runs")
+SYNC_SCHEDULE_HOURS = max(1, int(float(os.environ.get("SYNC_SCHEDULE_HOURS", "4"))))
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -103,3 +114,58 @@ def _queued_message(record: dict[str, Any]) -> Any:
         body=str(record.get("body", "")),
         receive_count=int(attributes.get("ApproximateReceiveCount", 1)),
     )
+
+
+@app.on_sqs_message(queue=RUNS_QUEUE_NAME, batch_size=1)
+def run_worker(event: Any) -> dict[str, list[dict[str, str]]]:
+    """One plan step or one batch of a bulk run per message (ReportBatchItemFailures, see above)."""
+    from chalicelib.run_queue import RunMessage
+    from chalicelib.wiring import container, lambda_deadline
+
+    services = container()
+    failed: list[str] = []
+    for record in event:
+        raw = record.to_dict()
+        message_id = str(raw.get("messageId"))
+        logger.set_correlation_id(message_id)
+        receives = int((raw.get("attributes") or {}).get("ApproximateReceiveCount", 1))
+        try:
+            message = RunMessage.model_validate_json(str(raw.get("body", "")))
+        except ValueError:
+            logger.error("dropping unreadable run message", extra={"message_id": message_id})
+            continue
+        with logger.append_context_keys(handler="run_worker", run_id=message.run_id):
+            if not _run_one(services, message, lambda_deadline(event.context), receives):
+                failed.append(message_id)
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _run_one(services: Any, message: Any, deadline: Any, receives: int) -> bool:
+    from chalicelib.errors import RetriableError
+
+    try:
+        services.runs.handle(
+            message, deadline, final_attempt=receives >= services.settings.MAX_QUEUE_RECEIVES
+        )
+    except RetriableError as error:
+        logger.info("run work will be retried", extra={"attempt": receives, "reason": error.detail})
+        return False
+    except Exception:
+        logger.exception("run work crashed; it will be retried", extra={"attempt": receives})
+        return False
+    return True
+
+
+@app.schedule(Rate(SYNC_SCHEDULE_HOURS, unit=Rate.HOURS))
+def scheduled_sync(event: Any) -> dict[str, str]:
+    """Every SYNC_SCHEDULE_HOURS: sync what changed since the last run (skipped while one runs)."""
+    from chalicelib.models.runs import StartRunRequest
+    from chalicelib.services.runs import RunInProgressError
+    from chalicelib.wiring import container
+
+    try:
+        run = container().runs.start(StartRunRequest(window="since_last_run"), trigger="schedule")
+    except RunInProgressError as busy:
+        logger.info("scheduled run skipped: another run is in progress", extra={"run_id": busy.run.run_id})
+        return {"status": "skipped", "run_id": busy.run.run_id}
+    return {"status": "started", "run_id": run.run_id}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class HttpService:
         self.sleep = sleep
         self.on_response = on_response
         self.calls = 0  # every HTTP request actually sent (for run statistics and benchmarks)
+        self._thread_calls = threading.local()  # the same, for the current thread only
 
     def send(
         self, method: str, url: str, *, deadline: Deadline | None = None, **kwargs: Any
@@ -104,6 +106,7 @@ class HttpService:
     def _send_once(self, method: str, url: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
         timeout = deadline.timeout(self.timeout)
         self.calls += 1
+        self._thread_calls.count = self.calls_in_this_thread() + 1
         try:
             response = self.client.request(method, url, timeout=timeout, **kwargs)
         except httpx.TimeoutException as exc:
@@ -135,6 +138,11 @@ class HttpService:
             },
         )
         self.sleep(delay)
+
+    def calls_in_this_thread(self) -> int:
+        """Requests sent by the current thread: what one queued job spent, even when a local
+        process serves several at once."""
+        return int(getattr(self._thread_calls, "count", 0))
 
     def rate_limited(self, response: httpx.Response) -> RateLimitedError:
         retry_after = retry_after_seconds(response.headers)

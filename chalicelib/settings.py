@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     TABLE_NAME: str = "zoho-xero-sync"
     SYNC_QUEUE_NAME: str = "zoho-xero-sync.fifo"
     SYNC_QUEUE_URL: str = ""
+    RUNS_QUEUE_NAME: str = "zoho-xero-runs"
+    RUNS_QUEUE_URL: str = ""
+    RUNS_DLQ_URL: str = ""  # the runs queue's dead-letter queue (its depth shows in run status)
     SECRETS_ID: str = ""
 
     # Behaviour
@@ -87,6 +90,17 @@ class Settings(BaseSettings):
     # Workflow events on one record this close together become one sync; 0 = one sync per event.
     COALESCE_SECONDS: float = Field(default=3.0, ge=0, le=60)
     MAPPING_FILE: str = ""
+
+    # Bulk runs
+    SYNC_SCHEDULE_HOURS: int = Field(default=4, ge=1, le=24)  # also read by app.py when packaging
+    RUN_BATCH_SIZE: int = Field(default=50, ge=1, le=50)  # Accounts per Xero POST (COQL IN allows 50)
+    RUN_OVERLAP_SECONDS: float = Field(
+        default=300.0, ge=0, le=86400
+    )  # since-last-run looks back this much more
+    RUN_STALE_SECONDS: float = Field(
+        default=3600.0, ge=60
+    )  # a run without progress this long can be replaced
+    RUN_MAX_DELAY_SECONDS: float = Field(default=900.0, ge=0, le=900)  # longest single wait on the queue
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)

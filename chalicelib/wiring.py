@@ -216,6 +216,60 @@ class Container:
     # --- use cases ----------------------------------------------------------
 
     @cached_property
+    def run_store(self) -> Any:
+        from chalicelib.store.runs import RunRepository
+
+        return RunRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def run_queue(self) -> Any:
+        from chalicelib.run_queue import RunQueue
+
+        s = self.settings
+        url = s.RUNS_QUEUE_URL or str(self.sqs.get_queue_url(QueueName=s.RUNS_QUEUE_NAME)["QueueUrl"])
+        return RunQueue(self.sqs, url, s.RUNS_DLQ_URL or None, max_delay_seconds=s.RUN_MAX_DELAY_SECONDS)
+
+    @cached_property
+    def runs(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.bulk_sync import BatchSyncer, BulkDependencies
+        from chalicelib.services.runs import RunDependencies, RunService
+
+        s = self.settings
+        batches = BatchSyncer(
+            BulkDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                states=self.states,
+                history=self.history,
+                field_map=lambda: load_field_map(s.MAPPING_FILE or None),
+                links=self.syncer.deps.links,
+                single=self.syncer,
+            )
+        )
+        return RunService(
+            RunDependencies(
+                runs=self.run_store,
+                queue=self.run_queue,
+                zoho=self.zoho,
+                xero=self.xero,
+                batches=batches,
+                field_map=lambda: load_field_map(s.MAPPING_FILE or None),
+                calls=lambda: (self.xero_http.calls_in_this_thread(), self.zoho_http.calls_in_this_thread()),
+                notify=self.run_notifier,
+                schedule_hours=s.SYNC_SCHEDULE_HOURS,
+                batch_size=s.RUN_BATCH_SIZE,
+                overlap_seconds=s.RUN_OVERLAP_SECONDS,
+                stale_after_seconds=s.RUN_STALE_SECONDS,
+            )
+        )
+
+    @property
+    def run_notifier(self) -> Any:
+        """Called with each finished run: the e-mail summary (sends nothing without recipients)."""
+        return self.summary_notifier.notify
+
+    @cached_property
     def syncer(self) -> Any:
         from chalicelib.mapping import load_field_map
         from chalicelib.services.sync_account import AccountSyncer, SyncDependencies

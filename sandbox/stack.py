@@ -59,6 +59,7 @@ class StackConfig:
     zoho_port: int = 9002
     moto_port: int = 0
     start_worker: bool = True
+    run_workers: int = 3
     xero_options: dict[str, Any] = field(default_factory=dict)
     zoho_options: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -75,6 +76,7 @@ class LocalStack:
         self._servers: list[Any] = []
         self._saved_env: dict[str, str | None] = {}
         self._worker: QueueWorker | None = None
+        self._run_workers: list[QueueWorker] = []
         self._moto: Any = None
 
     # --- lifecycle -----------------------------------------------------------
@@ -88,11 +90,18 @@ class LocalStack:
         if self.config.start_worker:
             self._worker = QueueWorker(os.environ["SYNC_QUEUE_URL"])
             self._worker.start()
+            # Lambda runs up to 5 run workers at once (Xero allows 5 concurrent calls).
+            for _ in range(self.config.run_workers):
+                worker = QueueWorker(os.environ["RUNS_QUEUE_URL"], handler="run_worker", max_messages=1)
+                worker.start()
+                self._run_workers.append(worker)
         return self
 
     def stop(self) -> None:
         if self._worker is not None:
             self._worker.stop()
+        for worker in self._run_workers:
+            worker.stop()
         for server in reversed(self._servers):
             with suppress(Exception):
                 server.stop()
@@ -132,7 +141,12 @@ class LocalStack:
             self._servers.append(server)
             self.xero_url = server.url
             self._set_env(
-                {"XERO_API_URL": server.url, "XERO_IDENTITY_URL": server.url, "XERO_WEB_URL": server.url}
+                {
+                    "XERO_API_URL": server.url,
+                    "XERO_IDENTITY_URL": server.url,
+                    "XERO_LOGIN_URL": server.url,
+                    "XERO_WEB_URL": server.url,
+                }
             )
         if not os.environ.get("ZOHO_ACCOUNTS_URL"):
             from sandbox.zoho import ZohoSandbox, ZohoSandboxConfig
@@ -151,8 +165,12 @@ class LocalStack:
 
         settings = get_settings()
         create_table(boto3.client("dynamodb"), settings.TABLE_NAME)
-        queue_url = create_queues(boto3.client("sqs"), settings.SYNC_QUEUE_NAME, settings.MAX_QUEUE_RECEIVES)
-        self._set_env({"SYNC_QUEUE_URL": queue_url})
+        sqs = boto3.client("sqs")
+        queue_url = create_queues(sqs, settings.SYNC_QUEUE_NAME, settings.MAX_QUEUE_RECEIVES)
+        runs_url, runs_dlq_url = create_runs_queues(
+            sqs, settings.RUNS_QUEUE_NAME, settings.MAX_QUEUE_RECEIVES
+        )
+        self._set_env({"SYNC_QUEUE_URL": queue_url, "RUNS_QUEUE_URL": runs_url, "RUNS_DLQ_URL": runs_dlq_url})
 
     def _start_app(self) -> None:
         server = ChaliceServer(self.config.host, self.config.app_port).start()
@@ -223,6 +241,22 @@ def create_queues(sqs: Any, name: str, max_receives: int) -> str:
     )
 
 
+def create_runs_queues(sqs: Any, name: str, max_receives: int) -> tuple[str, str]:
+    """The standard runs queue and its dead-letter queue: (queue url, dead-letter url)."""
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(LOCAL_RETRY_SECONDS),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}),
+        },
+    )["QueueUrl"]
+    return str(url), str(dlq_url)
+
+
 class ChaliceServer:
     """The Chalice app behind chalice's own local gateway (same request handling as `chalice local`)."""
 
@@ -272,14 +306,18 @@ class LocalLambdaContext:
 class QueueWorker:
     """Plays Lambda's SQS event source: receive a batch, call the handler, honour batchItemFailures."""
 
-    def __init__(self, queue_url: str, poll_seconds: int = 1) -> None:
+    def __init__(
+        self, queue_url: str, poll_seconds: int = 1, *, handler: str = "sync_worker", max_messages: int = 10
+    ) -> None:
         import boto3
 
         self.queue_url = queue_url
+        self.handler = handler
+        self.max_messages = max_messages
         self.poll_seconds = poll_seconds
         self.sqs = boto3.client("sqs")
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="queue-worker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"queue-worker-{handler}", daemon=True)
         self.batches = 0
 
     def start(self) -> None:
@@ -300,15 +338,18 @@ class QueueWorker:
     def poll_once(self) -> int:
         received = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=self.poll_seconds,
+            MaxNumberOfMessages=self.max_messages,
+            # No long poll: moto is serialised (make_moto_atomic), so a waiting receive would
+            # stall every other AWS call; poll briefly and rest in between instead.
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
         ).get("Messages", [])
         if not received:
+            self._stop.wait(0.2)
             return 0
-        from app import sync_worker
+        import app
 
-        result = sync_worker(_lambda_event(received), LocalLambdaContext()) or {}
+        result = getattr(app, self.handler)(_lambda_event(received), LocalLambdaContext()) or {}
         failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         for message in received:
             if message["MessageId"] not in failed:

@@ -42,6 +42,10 @@ class AccountState:
     last_synced_at: str | None = None  # ISO 8601, UTC
     last_attempt_at: str | None = None
     account_name: str | None = None
+    # The bulk run that last wrote this Account to Xero and what it did, so a
+    # redelivered batch reports "created" again instead of "unchanged".
+    last_run_id: str | None = None
+    last_action: str | None = None
     version: int = 0  # optimistic concurrency: every save increments it
 
 

@@ -188,7 +188,7 @@ class AccountSyncer:
         key = _idempotency_key(tenant_id, request.account_id, target.contact_id, prepared.content_hash)
         [result] = self.deps.xero.save_contacts([body], idempotency_key=key, deadline=request.deadline)
         if not result.ok:
-            raise _rejection_from_xero(result, prepared)
+            raise rejection_from_xero(result, prepared)
         contact_id = str(result.contact_id)
         action = SyncAction.UPDATED if target.contact_id else SyncAction.CREATED
         message = _success_message(action, target.adopted)
@@ -266,7 +266,7 @@ class AccountSyncer:
         owner_number = contact.get("ContactNumber")
         linked_account = self.deps.states.find_account_by_xero_contact(tenant_id, contact["ContactID"])
         if owner_number or (linked_account and linked_account != request.account_id):
-            raise ConflictError(_name_conflict_message(name, owner_number, linked_account))
+            raise ConflictError(name_conflict_message(name, owner_number, linked_account))
         return _Target(contact["ContactID"], adopted=True)
 
     # --- finishing ---------------------------------------------------------
@@ -338,7 +338,7 @@ class AccountSyncer:
             xero_contact_id=outcome.xero_contact_id,
             xero_contact_url=outcome.xero_contact_url
             or (self.deps.links.contact_url(outcome.xero_contact_id) if outcome.xero_contact_id else None),
-            synced_at=_zoho_datetime(state.last_synced_at) if state.last_synced_at else None,
+            synced_at=zoho_datetime(state.last_synced_at) if state.last_synced_at else None,
             error=None if outcome.status is SyncStatus.SYNCED else outcome.message,
         )
         try:
@@ -415,7 +415,7 @@ def _success_message(action: SyncAction, adopted: bool) -> str:
     return "Synced to Xero (updated)."
 
 
-def _name_conflict_message(name: str, owner_number: str | None, linked_account: str | None) -> str:
+def name_conflict_message(name: str, owner_number: str | None, linked_account: str | None) -> str:
     if owner_number:
         owner = f"its Contact Code is {owner_number}"
     else:
@@ -428,7 +428,7 @@ def _name_conflict_message(name: str, owner_number: str | None, linked_account: 
     )
 
 
-def _rejection_from_xero(result: ElementResult, prepared: PreparedContact) -> RejectedError:
+def rejection_from_xero(result: ElementResult, prepared: PreparedContact) -> RejectedError:
     text = " ".join(m for m in result.errors if m) or "no reason given"
     if "already assigned to another contact" in text and "name" in text.lower():
         name = prepared.xero_contact.get("Name")
@@ -471,6 +471,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _zoho_datetime(iso: str) -> str:
+def zoho_datetime(iso: str) -> str:
     """Zoho wants ISO 8601 with an offset and no fractional seconds."""
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -76,6 +76,19 @@ class XeroClient:
         self._expect_ok(response, "searching Xero contacts by name")
         return list(response.json().get("Contacts") or [])
 
+    def list_contacts_page(
+        self, page: int, deadline: Deadline, *, page_size: int = 1000
+    ) -> list[dict[str, Any]]:
+        """One page of every contact, archived included (bulk runs index them once per run)."""
+        response = self._call(
+            "GET",
+            "/Contacts",
+            deadline,
+            params={"page": page, "pageSize": page_size, "includeArchived": "true"},
+        )
+        self._expect_ok(response, "listing Xero contacts")
+        return list(response.json().get("Contacts") or [])
+
     def organisation_short_code(self, deadline: Deadline) -> str | None:
         response = self._call("GET", "/Organisation", deadline)
         if response.status_code != 200:

@@ -1,0 +1,169 @@
+"""Admin API for bulk runs: `/sync/runs` (Authorization: Bearer <ADMIN_TOKEN>)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import ValidationError
+
+admin_runs = Blueprint(__name__)
+
+JSON = "application/json"
+MAX_PAGE = 100
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+
+
+def _error(status: int, message: str, **extra: Any) -> Response:
+    return _json(status, {"status": "error", "message": message, **extra})
+
+
+def _services() -> Any:
+    from chalicelib.wiring import container
+
+    return container()
+
+
+def _authorised() -> bool:
+    expected = _services().settings.secret("ADMIN_TOKEN")
+    header = (admin_runs.current_request.headers or {}).get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if not expected or scheme.lower() != "bearer" or not token:
+        return False
+    return hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
+def _refused() -> Response:
+    return _error(401, "Missing or wrong admin token (send Authorization: Bearer <ADMIN_TOKEN>).")
+
+
+def _limit(default: int) -> int:
+    raw = (admin_runs.current_request.query_params or {}).get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+def _param(name: str) -> str | None:
+    return (admin_runs.current_request.query_params or {}).get(name)
+
+
+@admin_runs.route("/sync/runs", methods=["POST"], content_types=[JSON])
+def start_run() -> Response:
+    from chalicelib.models.runs import StartRunRequest
+    from chalicelib.services.runs import RunInProgressError
+
+    if not _authorised():
+        return _refused()
+    try:
+        raw = admin_runs.current_request.raw_body or b"{}"
+        request = StartRunRequest.model_validate(json.loads(raw or b"{}"))
+    except (ValueError, ValidationError) as error:
+        return _error(400, _plain(error))
+    try:
+        run = _services().runs.start(request, trigger=_trigger())
+    except RunInProgressError as busy:
+        return _busy(busy.run)
+    return _json(202, run.to_public(), {"Location": f"/sync/runs/{run.run_id}"})
+
+
+@admin_runs.route("/sync/runs", methods=["GET"])
+def list_runs() -> Response:
+    from chalicelib.store.errors import InvalidCursorError
+
+    if not _authorised():
+        return _refused()
+    try:
+        runs, cursor = _services().runs.list(limit=_limit(20), cursor=_param("cursor"))
+    except (ValueError, InvalidCursorError) as error:
+        return _error(400, str(error))
+    return _json(200, {"runs": [r.to_public() for r in runs], "next_cursor": cursor})
+
+
+@admin_runs.route("/sync/runs/{run_id}", methods=["GET"])
+def get_run(run_id: str) -> Response:
+    if not _authorised():
+        return _refused()
+    services = _services()
+    run = services.runs.get(run_id)
+    if run is None:
+        return _error(404, f"There is no run {run_id}.")
+    problems, cursor = services.runs.accounts(run_id, problems_only=True, limit=50)
+    body = run.to_public()
+    body["problems"] = [p.to_public() for p in problems]
+    body["problems_next_cursor"] = cursor
+    body["dead_letters"] = services.runs.dead_letters()
+    return _json(200, body)
+
+
+@admin_runs.route("/sync/runs/{run_id}/problems", methods=["GET"])
+def run_problems(run_id: str) -> Response:
+    from chalicelib.store.errors import InvalidCursorError
+
+    if not _authorised():
+        return _refused()
+    services = _services()
+    if services.runs.get(run_id) is None:
+        return _error(404, f"There is no run {run_id}.")
+    every = (_param("all") or "").lower() in ("1", "true", "yes")
+    try:
+        page, cursor = services.runs.accounts(
+            run_id, problems_only=not every, limit=_limit(50), cursor=_param("cursor")
+        )
+    except (ValueError, InvalidCursorError) as error:
+        return _error(400, str(error))
+    return _json(200, {"accounts": [p.to_public() for p in page], "next_cursor": cursor})
+
+
+@admin_runs.route("/sync/runs/{run_id}/retry", methods=["POST"], content_types=[JSON])
+def retry_run(run_id: str) -> Response:
+    from chalicelib.errors import InvalidRequestError
+    from chalicelib.services.runs import RunInProgressError, RunNotFoundError
+
+    if not _authorised():
+        return _refused()
+    try:
+        run = _services().runs.retry(run_id, trigger=_trigger())
+    except RunNotFoundError:
+        return _error(404, f"There is no run {run_id}.")
+    except RunInProgressError as busy:
+        return _busy(busy.run)
+    except InvalidRequestError as error:
+        return _error(400, error.message)
+    return _json(202, run.to_public(), {"Location": f"/sync/runs/{run.run_id}"})
+
+
+def _busy(run: Any) -> Response:
+    return _error(
+        409,
+        f"Another run ({run.run_id}, started {run.created_at}) is still in progress; only one run at a "
+        "time. Wait for it to finish, or follow it at /sync/runs/" + run.run_id + ".",
+        run_id=run.run_id,
+    )
+
+
+def _trigger() -> str:
+    """`cli` when our command line asked (it says so in a header), else `manual`."""
+    agent = (admin_runs.current_request.headers or {}).get("x-run-trigger", "")
+    return "cli" if agent == "cli" else "manual"
+
+
+def _plain(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        parts = []
+        for problem in error.errors():
+            where = ".".join(str(p) for p in problem["loc"] if not str(p).startswith("function-"))
+            where = where.replace("window.DaysWindow.", "window.").replace("window.literal[", "window[")
+            parts.append(f"{where}: {problem['msg']}")
+        return (
+            'The run request is not valid. Send {"window": "since_last_run" | "all" | {"days": N}} with N '
+            'from 1 to 30, and optionally "dry_run": true. Problems: ' + "; ".join(dict.fromkeys(parts))
+        )
+    return "The request body must be JSON."

@@ -1,0 +1,183 @@
+"""Bulk sync runs: what a user asked for, and what happened (one DynamoDB item per run).
+
+A run syncs every Account in a window. Its per-Account outcomes are kept too, so the
+portal can list the problems and "Retry failed" can re-run exactly those Accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_WINDOW_DAYS = 30  # like the portal of the plugin we replace
+
+
+class RunState(StrEnum):
+    PLANNING = "planning"  # still listing the Accounts to sync
+    RUNNING = "running"
+    WAITING = "waiting"  # paused for a Xero rate limit; `resume_at` says until when
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"  # the run itself could not go on (e.g. Zoho disconnected)
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunState.COMPLETED, RunState.COMPLETED_WITH_ERRORS, RunState.FAILED)
+
+
+class WindowKind(StrEnum):
+    SINCE_LAST_RUN = "since_last_run"
+    DAYS = "days"
+    ALL = "all"
+    RETRY = "retry"  # the failed and rejected Accounts of an earlier run
+
+
+class AccountResult(StrEnum):
+    """What a run did (or, in a dry run, would do) with one Account."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    @property
+    def is_problem(self) -> bool:
+        return self in (AccountResult.REJECTED, AccountResult.FAILED)
+
+
+COUNT_NAMES = ("selected", "created", "updated", "unchanged", "rejected", "failed")
+
+
+class StartRunRequest(BaseModel):
+    """Body of `POST /sync/runs`: {"window": "since_last_run" | "all" | {"days": N}, "dry_run": bool}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: Literal["since_last_run", "all"] | DaysWindow = "since_last_run"
+    dry_run: bool = False
+
+    @property
+    def kind(self) -> WindowKind:
+        return WindowKind.DAYS if isinstance(self.window, DaysWindow) else WindowKind(self.window)
+
+    @property
+    def days(self) -> int | None:
+        return self.window.days if isinstance(self.window, DaysWindow) else None
+
+
+class DaysWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(ge=1, le=MAX_WINDOW_DAYS)
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("must be a whole number of days")
+        return value
+
+
+StartRunRequest.model_rebuild()
+
+
+@dataclass
+class Run:
+    run_id: str
+    kind: WindowKind
+    state: RunState
+    created_at: str  # ISO 8601 UTC
+    trigger: str = "manual"  # manual | schedule | retry | cli
+    dry_run: bool = False
+    days: int | None = None
+    since: str | None = None  # lower bound of Modified_Time (inclusive); None = everything
+    until: str | None = None  # upper bound (the run's start): later edits belong to the next run
+    retry_of: str | None = None
+    tenant_id: str | None = None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
+    xero_calls: int = 0
+    zoho_calls: int = 0
+    batches_total: int = 0
+    batches_done: int = 0
+    planned: bool = False  # every batch is on the queue
+    started_at: str | None = None
+    finished_at: str | None = None
+    resume_at: str | None = None  # when WAITING: when Xero's limit resets
+    message: str | None = None  # plain words about the run as a whole (why it failed, why it waits)
+    version: int = 0
+    # Bookkeeping of the engine (not part of the public view).
+    updated_at: float | None = None  # epoch seconds of the last progress
+    planned_accounts: int = 0  # Accounts put in batches so far
+    plan_step: int = 0
+    plan_cursor: dict[str, Any] | None = None
+    last_step_first_batch: int = -1
+    last_step_batch_count: int = 0
+
+    def to_public(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "run_id": self.run_id,
+            "state": self.state.value,
+            "window": self.window_label(),
+            "window_kind": self.kind.value,
+            "dry_run": self.dry_run,
+            "trigger": self.trigger,
+            "counts": dict(self.counts),
+            "calls": {"xero": self.xero_calls, "zoho": self.zoho_calls},
+            "progress": {
+                "batches_done": self.batches_done,
+                "batches_total": self.batches_total,
+                "planned_accounts": self.planned_accounts,
+                "planning_done": self.planned,
+            },
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "since": self.since,
+            "until": self.until,
+        }
+        if self.days is not None:
+            body["days"] = self.days
+        if self.retry_of:
+            body["retry_of"] = self.retry_of
+        if self.resume_at:
+            body["resume_at"] = self.resume_at
+        if self.message:
+            body["message"] = self.message
+        return body
+
+    def window_label(self) -> str:
+        if self.kind is WindowKind.DAYS:
+            return f"last {self.days} day{'s' if self.days != 1 else ''}"
+        if self.kind is WindowKind.ALL:
+            return "every Account with Add to Xero ticked"
+        if self.kind is WindowKind.RETRY:
+            return f"failed and rejected Accounts of run {self.retry_of}"
+        return "changed since the last run" if self.since else "everything (no earlier run)"
+
+
+@dataclass
+class RunAccount:
+    """One Account's outcome in a run (the problems list shows the rejected and failed ones)."""
+
+    run_id: str
+    account_id: str
+    result: AccountResult
+    message: str
+    account_name: str | None = None
+    xero_contact_id: str | None = None
+    at: str | None = None
+
+    def to_public(self) -> dict[str, Any]:
+        body = {
+            "account_id": self.account_id,
+            "result": self.result.value,
+            "message": self.message,
+            "account_name": self.account_name,
+            "xero_contact_id": self.xero_contact_id,
+            "at": self.at,
+        }
+        return {k: v for k, v in body.items() if v is not None}
