@@ -491,7 +491,7 @@ class RunService:
         state = RunState.COMPLETED_WITH_ERRORS if problems else RunState.COMPLETED
         message = _summary(run, problems)
         if self.deps.runs.finish(run, state, _iso(self.deps.now()), message=message):
-            logger.info("run finished", extra={"run_id": run_id, "state": state.value, **run.counts})
+            logger.info("run finished", extra={"run_id": run_id, "state": state.value, "counts": run.counts})
             self._notify(run_id)
 
     def _fail(self, run: Run, text: str) -> None:

@@ -31,6 +31,8 @@ def stack() -> Iterator[LocalStack]:
             "WEBHOOK_TOKEN": WEBHOOK_TOKEN,
             "TABLE_NAME": "itest-sync",
             "SYNC_QUEUE_NAME": "itest-sync.fifo",
+            # Short coalescing window: tests fire their saves back to back anyway.
+            "COALESCE_SECONDS": "0.2",
         },
     )
     with LocalStack(config) as running:
