@@ -399,6 +399,8 @@ def _banner(stack: LocalStack) -> str:
         f"  curl -s -X PATCH {stack.zoho_url}/__sandbox__/records/Accounts/5725767000000400002 \\",
         "       -H 'Content-Type: application/json' -d '{\"Phone\": \"+61 2 4782 9999\"}'",
         f"  # then look at the write-back: curl -s {stack.zoho_url}/__sandbox__/records/Accounts/5725767000000400002",
+        "  # a bulk run with a live progress bar (--since-last-run | --days N | --all, --dry-run, --retry RUN_ID):",
+        f"  ADMIN_TOKEN={os.environ['ADMIN_TOKEN']} .venv/bin/python -m chalicelib.cli sync --all --url {app}",
         "",
         "Ctrl-C stops everything.",
     ]

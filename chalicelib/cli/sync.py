@@ -1,0 +1,200 @@
+"""`python -m chalicelib.cli sync`: start a bulk run through the admin API and watch it.
+
+    python -m chalicelib.cli sync --since-last-run | --days N | --all [--dry-run]
+    python -m chalicelib.cli sync --retry RUN_ID
+
+Talks to the local stack (`make run`) or a deployed API (--url, or SYNC_API_URL) with the
+admin token (--token, or ADMIN_TOKEN). Shows a live progress bar on stderr, then a summary
+table and every problem on stdout. Exit code: 0 completed, 1 completed with errors or
+failed, 2 refused (bad request, wrong token, another run in progress) or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from contextlib import suppress
+from datetime import datetime
+from typing import IO, Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+FINISHED = {"completed": 0, "completed_with_errors": 1, "failed": 1}
+COUNT_NAMES = ("selected", "created", "updated", "unchanged", "rejected", "failed")
+BAR_WIDTH = 24
+EXIT_REFUSED = 2
+
+
+class Refused(Exception):
+    """The API said no (or could not be reached); the message is what the user should read."""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "sync",
+        help="start a bulk sync run and watch it to the end",
+        description=__doc__.split("\n\n")[2],
+    )
+    window = parser.add_mutually_exclusive_group()
+    window.add_argument("--since-last-run", action="store_true", help="Accounts changed since the last run")
+    window.add_argument("--days", type=int, metavar="N", help="Accounts changed in the last N days (1-30)")
+    window.add_argument("--all", action="store_true", help="every Account with Add to Xero ticked")
+    window.add_argument("--retry", metavar="RUN_ID", help="re-run only the failed and rejected Accounts")
+    parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("SYNC_API_URL") or DEFAULT_URL,
+        help=f"the service's address (default: $SYNC_API_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument("--token", default=None, help="the admin token (default: $ADMIN_TOKEN)")
+    parser.add_argument("--no-wait", action="store_true", help="start the run and exit without watching it")
+    # Tests poll faster than a person needs to.
+    parser.add_argument("--poll-seconds", type=float, default=1.0, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    token = args.token or os.environ.get("ADMIN_TOKEN")
+    if not token:
+        print("No admin token: pass --token or set ADMIN_TOKEN.", file=err)
+        return EXIT_REFUSED
+    if not (args.retry or args.since_last_run or args.all or args.days is not None):
+        print("Say which Accounts to sync: --since-last-run, --days N, --all or --retry RUN_ID.", file=err)
+        return EXIT_REFUSED
+    if args.retry and args.dry_run:
+        print("--dry-run does not apply to --retry.", file=err)
+        return EXIT_REFUSED
+    headers = {"Authorization": f"Bearer {token}", "X-Run-Trigger": "cli"}
+    with httpx.Client(base_url=args.url.rstrip("/"), headers=headers, timeout=30) as api:
+        try:
+            started = _start(api, args)
+            print(f"Run {started['run_id']} started: {started.get('window', '')}.", file=err)
+            if args.no_wait:
+                print(started["run_id"], file=out)
+                return 0
+            clock = time.monotonic()
+            final = _watch(api, started["run_id"], args.poll_seconds, err)
+            problems = _all_problems(api, final)
+        except Refused as refused:
+            print(str(refused), file=err)
+            return EXIT_REFUSED
+        except KeyboardInterrupt:
+            print("\nStopped watching; the run goes on on the server.", file=err)
+            return 130
+    _summary(final, problems, time.monotonic() - clock, out)
+    return FINISHED.get(final["state"], 1)
+
+
+def _start(api: httpx.Client, args: argparse.Namespace) -> dict[str, Any]:
+    if args.retry:
+        return _call(api, "POST", f"/sync/runs/{args.retry}/retry", json={})
+    window: Any = "all" if args.all else "since_last_run" if args.since_last_run else {"days": args.days}
+    return _call(api, "POST", "/sync/runs", json={"window": window, "dry_run": bool(args.dry_run)})
+
+
+def _call(api: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        response = api.request(method, path, **kwargs)
+    except httpx.HTTPError as error:
+        raise Refused(f"Could not reach the sync service at {api.base_url}: {error}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code >= 400:
+        message = body.get("message") if isinstance(body, dict) else None
+        raise Refused(message or f"The sync service answered {response.status_code} to {method} {path}.")
+    return dict(body)
+
+
+def _watch(api: httpx.Client, run_id: str, poll_seconds: float, err: IO[str]) -> dict[str, Any]:
+    live = err.isatty()
+    last = ""
+    while True:
+        body = _call(api, "GET", f"/sync/runs/{run_id}")
+        line = progress_line(body)
+        if line != last:
+            # On a terminal one line redraws itself; in a log each change is its own line.
+            print(("\r\033[K" + line) if live else line, end="" if live else "\n", file=err, flush=True)
+            last = line
+        if body["state"] in FINISHED:
+            if live:
+                print(file=err)
+            return body
+        time.sleep(poll_seconds)
+
+
+def progress_line(body: dict[str, Any]) -> str:
+    progress, counts = body.get("progress", {}), body.get("counts", {})
+    done, total = progress.get("batches_done", 0), progress.get("batches_total", 0)
+    filled = int(BAR_WIDTH * done / total) if total else 0
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    planned = "" if progress.get("planning_done") else "+ (planning)"
+    tally = " ".join(f"{name} {counts.get(name, 0)}" for name in COUNT_NAMES[1:])
+    state = body.get("state", "")
+    if state == "waiting":
+        state = f"waiting for Xero's rate limit until {_clock(body.get('resume_at'))}"
+    return f"[{bar}] {done}/{total}{planned} batches | {tally} | {state}"
+
+
+def _clock(value: str | None) -> str:
+    if not value:
+        return "it resets"
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone().strftime("%H:%M")
+    except ValueError:
+        return value
+
+
+def _all_problems(api: httpx.Client, run: dict[str, Any]) -> list[dict[str, Any]]:
+    problems = list(run.get("problems", []))
+    cursor = run.get("problems_next_cursor")
+    while cursor:
+        page = _call(api, "GET", f"/sync/runs/{run['run_id']}/problems", params={"cursor": cursor})
+        problems.extend(page.get("accounts", []))
+        cursor = page.get("next_cursor")
+    return problems
+
+
+def _summary(run: dict[str, Any], problems: list[dict[str, Any]], watched: float, out: IO[str]) -> None:
+    title = run["state"].replace("_", " ")
+    dry = " (dry run: nothing was written)" if run.get("dry_run") else ""
+    print(f"\nRun {run['run_id']}: {title}{dry}", file=out)
+    print(f"  window       {run.get('window', '')}", file=out)
+    counts, calls = run.get("counts", {}), run.get("calls", {})
+    rows = [(name, counts.get(name, 0)) for name in COUNT_NAMES]
+    rows += [("Xero calls", calls.get("xero", 0)), ("Zoho calls", calls.get("zoho", 0))]
+    for name, value in rows:
+        print(f"  {name:<12} {value:>8}", file=out)
+    print(f"  {'duration':<12} {_duration(run, watched):>8}", file=out)
+    if run.get("message"):
+        print(f"  {run['message']}", file=out)
+    if run.get("dead_letters"):
+        print(f"  {run['dead_letters']} batch message(s) in the dead-letter queue", file=out)
+    if not problems:
+        return
+    print(f"\nProblems ({len(problems)}):", file=out)
+    id_width = max(10, *(len(str(p.get("account_id", ""))) for p in problems))
+    name_width = min(40, max(4, *(len(str(p.get("account_name", ""))) for p in problems)))
+    print(f"  {'ACCOUNT ID':<{id_width}}  {'NAME':<{name_width}}  MESSAGE", file=out)
+    for problem in problems:
+        name = str(problem.get("account_name", ""))[:name_width]
+        message = problem.get("message") or problem.get("result", "")
+        print(f"  {problem.get('account_id', ''):<{id_width}}  {name:<{name_width}}  {message}", file=out)
+
+
+def _duration(run: dict[str, Any], watched: float) -> str:
+    seconds = watched
+    start, end = run.get("started_at") or run.get("created_at"), run.get("finished_at")
+    if start and end:
+        with suppress(ValueError):
+            seconds = (_parse(end) - _parse(start)).total_seconds()
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes)}m {secs:04.1f}s" if minutes else f"{secs:.1f}s"
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
