@@ -6,8 +6,11 @@ are reserved; new entities pick a new prefix so they never collide:
     ACCOUNT#{id}   sk STATE, HIST#...     (accounts.py, history.py)
     TOKEN#{provider}  sk TOKEN            (tokens.py)
     LOCK#{name}    sk LOCK                (locks.py)
-    RUN#{id}       reserved for bulk runs
-    BUDGET#{tenant}  reserved for rate budgets
+    RUN#{id}       sk RUN, BATCH#n, ACCT#{account}, XIDX#n   (runs.py)
+    RUNS           sk ACTIVE, LAST        (runs.py: the one-at-a-time slot, the watermark)
+    BUDGET#{tenant}  sk BUDGET            (budget.py: Xero rate budget)
+    PENDING#{group}  sk PENDING           (pending.py: coalesced workflow events)
+    SETTINGS#portal, SIGNIN#..., SESSION#...   (portal_settings.py)
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ HISTORY_PREFIX = "HIST#"
 TOKEN_PREFIX = "TOKEN#"
 LOCK_PREFIX = "LOCK#"
 XERO_PREFIX = "XERO#"
-RUN_PREFIX = "RUN#"  # reserved
-BUDGET_PREFIX = "BUDGET#"  # reserved
+RUN_PREFIX = "RUN#"
+BUDGET_PREFIX = "BUDGET#"
 
 ACCOUNT_STATE_SK = "STATE"
 TOKEN_SK = "TOKEN"
