@@ -1,0 +1,379 @@
+"""Bulk runs end to end: the admin API, the runs queue driven through the real `run_worker`
+handler, and the Zoho and Xero stand-ins. Each test asserts what an operator sees: the run's
+state, counts and messages, the contacts in Xero, the write-back fields on the Zoho Accounts
+and the calls the stand-ins logged.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from sandbox.seed_data import XERO_CONTACTS, ZOHO_ACCOUNTS, account_id, contact_id
+from sandbox.stack import LocalStack, QueueWorker
+
+CONTACTS = "/api.xro/2.0/Contacts"
+FINISHED = ("completed", "completed_with_errors", "failed")
+
+# What a full sync of the seed does (sandbox/seed_data.py: one Account per rule).
+TICKED = [a["id"] for a in ZOHO_ACCOUNTS if a["Add_to_Xero"]]
+CREATED = [a["id"] for a in ZOHO_ACCOUNTS if str(a["expect"]).startswith("created")]
+UPDATED = [a["id"] for a in ZOHO_ACCOUNTS if str(a["expect"]).startswith("updated")]
+REJECTED = [a["id"] for a in ZOHO_ACCOUNTS if a["Add_to_Xero"] and str(a["expect"]).startswith("rejected")]
+VALID = CREATED + UPDATED
+SEEDED_NUMBERS = {c["ContactNumber"] for c in XERO_CONTACTS if c.get("ContactNumber")}
+
+
+# --- fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {os.environ['ADMIN_TOKEN']}"}
+
+
+@pytest.fixture
+def runs_queue(live: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[QueueWorker]:
+    """An empty runs queue and a worker playing Lambda's event source (one message at a time).
+
+    Waits for rate limits go back on the queue with no delay, so a paused run can be resumed
+    in the test without waiting; settings are read at call time, so the container follows."""
+    monkeypatch.setenv("RUN_MAX_DELAY_SECONDS", "0")
+    _empty(os.environ["RUNS_QUEUE_URL"])
+    yield QueueWorker(os.environ["RUNS_QUEUE_URL"], poll_seconds=0, handler="run_worker", max_messages=1)
+    _empty(os.environ["RUNS_QUEUE_URL"])
+
+
+@pytest.fixture
+def start(client: httpx.Client, admin: dict[str, str]) -> Callable[..., httpx.Response]:
+    def post(window: Any = "all", **extra: Any) -> httpx.Response:
+        return client.post("/sync/runs", json={"window": window, **extra}, headers=admin)
+
+    return post
+
+
+@pytest.fixture
+def status(client: httpx.Client, admin: dict[str, str]) -> Callable[[str], dict[str, Any]]:
+    def get(run_id: str) -> dict[str, Any]:
+        response = client.get(f"/sync/runs/{run_id}", headers=admin)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return get
+
+
+@pytest.fixture
+def drive(runs_queue: QueueWorker) -> Callable[..., dict[str, Any]]:
+    """Feed the runs queue to `run_worker` until the run finishes (or `until` holds)."""
+    from chalicelib.wiring import container
+
+    def run(
+        run_id: str, until: Callable[[Any], bool] | None = None, max_seconds: float = 30.0
+    ) -> dict[str, Any]:
+        done = until or (lambda r: r.state.value in FINISHED)
+        ends = time.monotonic() + max_seconds
+        while time.monotonic() < ends:
+            current = container().runs.get(run_id)
+            if current is not None and done(current):
+                return current.to_public()
+            if not runs_queue.poll_once():
+                time.sleep(0.1)  # a message retried by SQS comes back after its visibility timeout
+        current = container().runs.get(run_id)
+        pytest.fail(f"run {run_id} did not get there in {max_seconds} s: {current and current.to_public()}")
+
+    return run
+
+
+@pytest.fixture
+def run_all(start: Callable[..., httpx.Response], drive: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+    def go(window: Any = "all", **extra: Any) -> dict[str, Any]:
+        response = start(window, **extra)
+        assert response.status_code == 202, response.text
+        return drive(response.json()["run_id"])
+
+    return go
+
+
+def _empty(queue_url: str) -> None:
+    sqs = boto3.client("sqs")
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _posts(live: LocalStack) -> int:
+    return sum(1 for c in live.xero.calls() if c["method"] == "POST" and c["path"].startswith(CONTACTS))
+
+
+def _xero_writes(live: LocalStack) -> int:
+    return sum(
+        1 for c in live.xero.calls() if c["method"] in ("POST", "PUT") and c["path"].startswith(CONTACTS)
+    )
+
+
+def _zoho_puts(live: LocalStack) -> int:
+    return sum(1 for c in live.zoho.calls() if c["method"] == "PUT")
+
+
+def _by_number(live: LocalStack) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for contact in live.xero.contacts():
+        if contact.get("ContactNumber"):
+            found.setdefault(contact["ContactNumber"], []).append(contact)
+    return found
+
+
+def _account(live: LocalStack, record_id: str) -> dict[str, Any]:
+    record = live.zoho.get("Accounts", record_id)
+    assert record is not None
+    return record
+
+
+# --- 1. a full sync from an empty Xero ----------------------------------------------------
+
+
+def test_full_sync_creates_one_contact_per_valid_account_in_one_post_per_50(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]], status: Callable[[str], dict[str, Any]]
+) -> None:
+    run = run_all("all")
+
+    assert run["state"] == "completed_with_errors"
+    assert run["counts"]["selected"] == len(TICKED)
+    assert run["counts"]["created"] == len(CREATED)
+    assert run["counts"]["updated"] == len(UPDATED)
+    assert run["counts"]["rejected"] == len(REJECTED)
+    assert run["counts"]["failed"] == 0
+    assert f"{len(CREATED)} created, {len(UPDATED)} updated" in run["message"]
+
+    numbers = _by_number(live)
+    for record_id in VALID:
+        assert len(numbers.get(record_id, [])) == 1, record_id
+        account = _account(live, record_id)
+        assert account["Xero_ID"] == numbers[record_id][0]["ContactID"]
+        assert account["Xero_Sync_Status"], account
+    for record_id in REJECTED:
+        account = _account(live, record_id)
+        assert account["Xero_Sync_Error"], record_id
+
+    changed = len(CREATED) + len(UPDATED)
+    assert _posts(live) == math.ceil(changed / 50)
+
+    problems = status(run["run_id"])["problems"]
+    assert sorted(p["account_id"] for p in problems) == sorted(REJECTED)
+    assert all(p["result"] == "rejected" and p["message"] for p in problems)
+
+
+# --- 2. nothing changed -------------------------------------------------------------------
+
+
+def test_second_full_sync_changes_nothing_and_writes_nowhere(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    run_all("all")
+    contacts_before = live.xero.contacts()
+    live.xero.clear_calls()
+    live.zoho.clear_calls()
+
+    run = run_all("all")
+
+    assert run["counts"]["selected"] == len(TICKED)
+    assert run["counts"]["unchanged"] == len(VALID)
+    assert run["counts"]["created"] == run["counts"]["updated"] == run["counts"]["failed"] == 0
+    assert run["counts"]["rejected"] == len(REJECTED)  # still wrong in Zoho, still reported
+    assert _xero_writes(live) == 0
+    assert _zoho_puts(live) == 0
+    assert live.xero.contacts() == contacts_before
+
+
+# --- 3. dry run ---------------------------------------------------------------------------
+
+
+def test_dry_run_reports_what_would_happen_and_writes_nothing(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    contacts_before = live.xero.contacts()
+    accounts_before = {i: _account(live, i) for i in TICKED}
+
+    dry = run_all("all", dry_run=True)
+
+    assert dry["dry_run"] is True
+    assert dry["counts"]["created"] == len(CREATED)
+    assert dry["counts"]["updated"] == len(UPDATED)
+    assert dry["counts"]["rejected"] == len(REJECTED)
+    assert dry["message"].startswith("Dry run, nothing was written")
+    assert _xero_writes(live) == 0
+    assert _zoho_puts(live) == 0
+    assert live.xero.contacts() == contacts_before
+    assert {i: _account(live, i) for i in TICKED} == accounts_before
+
+    real = run_all("all")  # no state was written: the real run still has everything to do
+    assert real["counts"]["created"] == len(CREATED)
+    assert real["counts"]["updated"] == len(UPDATED)
+
+
+# --- 4. windows ---------------------------------------------------------------------------
+
+
+def _edit_one_account_and_one_contact(live: LocalStack) -> tuple[str, str]:
+    """A user edits Account 1 and a Contact of Account 2 (the seed is a month old)."""
+    live.zoho.edit("Accounts", account_id(1), {"Phone": "+61 2 9000 7777"}, automation=False)
+    live.zoho.edit("Contacts", contact_id(2), {"Email": "bruno.new@bluemountain.example"}, automation=False)
+    return account_id(1), account_id(2)
+
+
+def test_days_window_selects_only_accounts_modified_in_it(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    quiet = run_all({"days": 3})
+    assert quiet["state"] == "completed"
+    assert quiet["counts"]["selected"] == 0
+    assert _posts(live) == 0
+
+    edited, contact_edited = _edit_one_account_and_one_contact(live)
+    run = run_all({"days": 3})
+
+    assert run["state"] == "completed"
+    assert run["counts"]["selected"] == 2
+    assert run["counts"]["created"] == 2
+    numbers = _by_number(live)
+    assert set(numbers) - SEEDED_NUMBERS == {edited, contact_edited}
+    assert "9000 7777" in str(numbers[edited][0]["Phones"])
+    assert numbers[contact_edited][0]["EmailAddress"] == "bruno.new@bluemountain.example"
+
+
+def test_since_last_run_selects_what_changed_after_the_last_run(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    first = run_all({"days": 1})
+    assert first["counts"]["selected"] == 0
+
+    edited, contact_edited = _edit_one_account_and_one_contact(live)
+    run = run_all("since_last_run")
+
+    assert run["since"] is not None
+    assert run["counts"]["selected"] == 2
+    assert run["counts"]["created"] == 2
+    assert set(_by_number(live)) - SEEDED_NUMBERS == {edited, contact_edited}
+
+
+@pytest.mark.parametrize(
+    ("window", "says"),
+    [({"days": 0}, "1 to 30"), ({"days": 31}, "1 to 30"), ({"days": "x"}, "1 to 30"), ("weekly", "1 to 30")],
+)
+def test_invalid_window_is_refused_in_plain_words_and_starts_nothing(
+    client: httpx.Client,
+    admin: dict[str, str],
+    start: Callable[..., httpx.Response],
+    runs_queue: QueueWorker,
+    window: Any,
+    says: str,
+) -> None:
+    response = start(window)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert says in body["message"]
+    assert "Traceback" not in body["message"]
+    assert client.get("/sync/runs", headers=admin).json()["runs"] == []
+    assert runs_queue.poll_once() == 0
+
+
+# --- 5. one run at a time -----------------------------------------------------------------
+
+
+def test_second_run_while_one_is_running_gets_409_with_its_id(
+    start: Callable[..., httpx.Response], drive: Callable[..., dict[str, Any]]
+) -> None:
+    first = start("all")
+    assert first.status_code == 202
+    running = first.json()["run_id"]
+
+    second = start({"days": 2})
+
+    assert second.status_code == 409
+    assert second.json()["run_id"] == running
+    assert running in second.json()["message"]
+    assert drive(running)["state"] == "completed_with_errors"
+    assert start({"days": 2}).status_code == 202  # free again once it ended
+
+
+# --- 6. retry -----------------------------------------------------------------------------
+
+
+def test_retry_reruns_exactly_the_rejected_accounts(
+    live: LocalStack,
+    client: httpx.Client,
+    admin: dict[str, str],
+    run_all: Callable[..., dict[str, Any]],
+    drive: Callable[..., dict[str, Any]],
+    status: Callable[[str], dict[str, Any]],
+) -> None:
+    first = run_all("all")
+    nameless = account_id(3)
+    live.zoho.edit("Accounts", nameless, {"Account_Name": "Now Named Pty Ltd"}, automation=False)
+    live.xero.clear_calls()
+
+    response = client.post(f"/sync/runs/{first['run_id']}/retry", json={}, headers=admin)
+    assert response.status_code == 202, response.text
+    run = drive(response.json()["run_id"])
+
+    assert run["retry_of"] == first["run_id"]
+    assert run["counts"]["selected"] == len(REJECTED)
+    assert run["counts"]["created"] == 1
+    assert run["counts"]["rejected"] == len(REJECTED) - 1
+    assert run["counts"]["unchanged"] == run["counts"]["updated"] == 0  # valid ones were not selected
+    assert len(_by_number(live).get(nameless, [])) == 1
+    assert _account(live, nameless)["Xero_ID"]
+    listed = client.get(f"/sync/runs/{run['run_id']}/problems?all=true", headers=admin).json()["accounts"]
+    assert sorted(a["account_id"] for a in listed) == sorted(REJECTED)
+
+
+def test_retry_of_a_run_without_problems_is_refused(
+    client: httpx.Client, admin: dict[str, str], run_all: Callable[..., dict[str, Any]]
+) -> None:
+    clean = run_all({"days": 1})
+    assert clean["state"] == "completed"
+
+    response = client.post(f"/sync/runs/{clean['run_id']}/retry", json={}, headers=admin)
+
+    assert response.status_code == 400
+    assert "nothing to retry" in response.json()["message"]
+    assert client.post("/sync/runs/no-such-run/retry", json={}, headers=admin).status_code == 404
+
+
+# --- 9. the admin token -------------------------------------------------------------------
+
+ROUTES = [
+    ("POST", "/sync/runs"),
+    ("GET", "/sync/runs"),
+    ("GET", "/sync/runs/some-run"),
+    ("GET", "/sync/runs/some-run/problems"),
+    ("POST", "/sync/runs/some-run/retry"),
+]
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic local-admin-token", "Bearer"])
+def test_every_runs_route_needs_the_admin_token(
+    client: httpx.Client, admin: dict[str, str], runs_queue: QueueWorker, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    if authorization and authorization.startswith("Basic"):
+        headers = {"Authorization": "Basic " + os.environ["ADMIN_TOKEN"]}
+    for method, path in ROUTES:
+        body = {"window": "all"} if method == "POST" else None
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, (method, path, response.text)
+        assert "admin token" in response.json()["message"]
+        assert os.environ["ADMIN_TOKEN"] not in response.text
+    assert client.get("/sync/runs", headers=admin).json()["runs"] == []
+    assert runs_queue.poll_once() == 0
