@@ -377,3 +377,90 @@ def test_every_runs_route_needs_the_admin_token(
         assert os.environ["ADMIN_TOKEN"] not in response.text
     assert client.get("/sync/runs", headers=admin).json()["runs"] == []
     assert runs_queue.poll_once() == 0
+
+
+# --- 7. Xero's daily limit pauses a run, and it resumes ------------------------------------
+
+
+def _forget_our_budget() -> None:
+    """The day window resets: drop our per-organisation budget item (pk BUDGET#<tenant>)."""
+    from chalicelib.settings import get_settings
+
+    table = get_settings().TABLE_NAME
+    dynamodb = boto3.client("dynamodb")
+    items = dynamodb.scan(TableName=table, ProjectionExpression="pk, sk")["Items"]
+    for item in items:
+        if item["pk"]["S"].startswith("BUDGET#"):
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def _all_accounts(client: httpx.Client, admin: dict[str, str], run_id: str) -> list[dict[str, Any]]:
+    found, cursor = [], None
+    while True:
+        query = "all=true&limit=100" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(f"/sync/runs/{run_id}/problems?{query}", headers=admin).json()
+        found += body["accounts"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return found
+
+
+@pytest.fixture
+def day_later(live: LocalStack) -> Iterator[Callable[[], None]]:
+    """Moves the Xero stand-in's clock a day on (and back afterwards: other tests share it)."""
+    moved = []
+
+    def move() -> None:
+        live.xero.clock.advance(86400)
+        moved.append(86400)
+
+    yield move
+    live.xero.clock.advance(-sum(moved))
+
+
+@pytest.mark.parametrize("whose_limit", ["our budget", "xero's 429"])
+def test_daily_limit_pauses_the_run_and_it_resumes_when_the_day_resets(
+    live: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.Client,
+    admin: dict[str, str],
+    start: Callable[..., httpx.Response],
+    drive: Callable[..., dict[str, Any]],
+    status: Callable[[str], dict[str, Any]],
+    day_later: Callable[[], None],
+    whose_limit: str,
+) -> None:
+    live.zoho.generate(60, seed=7)  # with the seed: two batches of 50
+    # Room for the contacts index and one batch, then the day is over: either our shared budget
+    # (configured for a Starter-tier app) says so, or Xero answers 429 X-Rate-Limit-Problem: day.
+    if whose_limit == "our budget":
+        monkeypatch.setenv("XERO_DAY_LIMIT", "2")
+    else:
+        live.xero.configure(day_limit=2)
+    run_id = start("all").json()["run_id"]
+
+    paused = drive(run_id, until=lambda r: r.state.value == "waiting")
+    seen = status(run_id)
+
+    assert seen["state"] == "waiting"
+    assert seen["resume_at"]
+    assert "daily limit" in seen["message"] and "nothing is lost" in seen["message"]
+    assert seen["counts"]["failed"] == 0
+    assert not [p for p in seen["problems"] if p["result"] == "failed"]
+    assert paused["progress"]["batches_done"] < paused["progress"]["batches_total"]
+
+    # A day later: Xero's window and ours have reset.
+    day_later()
+    _forget_our_budget()
+    monkeypatch.delenv("XERO_DAY_LIMIT", raising=False)
+    run = drive(run_id)
+
+    assert run["state"] == "completed_with_errors"  # the seed's rejected Accounts
+    assert run["counts"]["failed"] == 0
+    counts = run["counts"]
+    assert counts["created"] + counts["updated"] + counts["rejected"] == counts["selected"]
+    assert run["progress"]["batches_done"] == run["progress"]["batches_total"] == 2
+    numbers = _by_number(live)
+    synced = [a for a in _all_accounts(client, admin, run_id) if a["result"] in ("created", "updated")]
+    assert len(synced) == counts["created"] + counts["updated"]
+    assert all(len(numbers.get(a["account_id"], [])) == 1 for a in synced)
