@@ -464,3 +464,59 @@ def test_daily_limit_pauses_the_run_and_it_resumes_when_the_day_resets(
     synced = [a for a in _all_accounts(client, admin, run_id) if a["result"] in ("created", "updated")]
     assert len(synced) == counts["created"] + counts["updated"]
     assert all(len(numbers.get(a["account_id"], [])) == 1 for a in synced)
+
+
+# --- 8. partial failures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [1, 3],
+    ids=["retried in the worker", "retried by the queue"],  # 3 = every in-process attempt fails
+)
+def test_xero_500_on_a_batch_post_is_retried_without_losing_or_duplicating(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]], failures: int
+) -> None:
+    from sandbox.common import Fault
+
+    live.xero.faults.add(Fault(count=failures, status=500, method="POST", path_prefix=CONTACTS))
+
+    run = run_all("all")
+
+    assert run["state"] == "completed_with_errors"
+    assert run["counts"]["created"] == len(CREATED)
+    assert run["counts"]["updated"] == len(UPDATED)
+    assert run["counts"]["failed"] == 0
+    assert _posts(live) == failures + 1
+    numbers = _by_number(live)
+    assert all(len(numbers.get(i, [])) == 1 for i in VALID)
+    assert len(live.xero.contacts()) == len(XERO_CONTACTS) + len(CREATED)
+    assert all(_account(live, i)["Xero_ID"] for i in VALID)
+
+
+def test_one_contact_xero_refuses_does_not_fail_the_rest_of_its_batch(
+    live: LocalStack,
+    start: Callable[..., httpx.Response],
+    drive: Callable[..., dict[str, Any]],
+    status: Callable[[str], dict[str, Any]],
+) -> None:
+    run_id = start("all").json()["run_id"]
+    drive(run_id, until=lambda r: r.planned)
+    # Someone adds a same-name contact in Xero after the run indexed Xero: only the POST can tell.
+    taken = account_id(12)
+    live.xero.put_contact({"Name": "Island Coffee Roasters", "ContactNumber": "CUST-0099"})
+
+    run = drive(run_id)
+
+    assert run["counts"]["created"] == len(CREATED) - 1
+    assert run["counts"]["updated"] == len(UPDATED)
+    assert run["counts"]["rejected"] == len(REJECTED) + 1
+    assert run["counts"]["failed"] == 0
+    assert _posts(live) == 1
+    problem = next(p for p in status(run_id)["problems"] if p["account_id"] == taken)
+    assert problem["result"] == "rejected"
+    assert "already has a different contact named “Island Coffee Roasters”" in problem["message"]
+    assert _account(live, taken)["Xero_Sync_Error"]
+    numbers = _by_number(live)
+    assert taken not in numbers
+    assert all(len(numbers.get(i, [])) == 1 for i in VALID if i != taken)
