@@ -36,6 +36,13 @@ format: install
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Bulk runs and button clicks on the sandbox -> bench/results.json and a table (README "Benchmarks").
+# BENCH_SIZES=200 for a quick run; cold start is measured when `make package` has built the zip.
+BENCH_SIZES ?= 1000,10000
+bench: install
+	@mkdir -p build
+	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) 2>build/bench.log || { tail -30 build/bench.log; exit 1; }
+
 clean:
 	rm -rf $(VENV) .pytest_cache build
 
