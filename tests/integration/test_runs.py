@@ -307,6 +307,21 @@ def test_second_run_while_one_is_running_gets_409_with_its_id(
     assert start({"days": 2}).status_code == 202  # free again once it ended
 
 
+def test_retry_while_another_run_is_running_gets_409_with_the_running_id(
+    client: httpx.Client,
+    admin: dict[str, str],
+    start: Callable[..., httpx.Response],
+    run_all: Callable[..., dict[str, Any]],
+) -> None:
+    finished = run_all("all")
+    running = start({"days": 2}).json()["run_id"]
+
+    response = client.post(f"/sync/runs/{finished['run_id']}/retry", json={}, headers=admin)
+
+    assert response.status_code == 409
+    assert response.json()["run_id"] == running
+
+
 # --- 6. retry -----------------------------------------------------------------------------
 
 
@@ -520,3 +535,57 @@ def test_one_contact_xero_refuses_does_not_fail_the_rest_of_its_batch(
     numbers = _by_number(live)
     assert taken not in numbers
     assert all(len(numbers.get(i, [])) == 1 for i in VALID if i != taken)
+
+
+# --- more than one batch ------------------------------------------------------------------
+
+
+def test_full_sync_of_more_than_50_accounts_posts_once_per_batch(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    live.zoho.generate(90, seed=3)
+
+    run = run_all("all")
+
+    counts = run["counts"]
+    changed = counts["created"] + counts["updated"]
+    assert changed > 50
+    assert counts["failed"] == 0
+    assert counts["created"] + counts["updated"] + counts["rejected"] == counts["selected"]
+    assert run["progress"]["batches_total"] == math.ceil(counts["selected"] / 50)
+    # Batches are 50 *selected* Accounts; the rejected ones are dropped before the POST, so a
+    # run posts once per batch with a change: ceil(selected / 50), not ceil(changed / 50).
+    assert _posts(live) == run["progress"]["batches_total"]
+    assert _zoho_puts(live) == run["progress"]["batches_total"]  # one write-back per batch
+    assert len(live.xero.contacts()) == len(XERO_CONTACTS) + counts["created"]
+    assert run["calls"]["xero"] >= _posts(live)
+
+
+# --- since last run, our own write-backs and dry runs ---------------------------------------
+
+
+def test_since_last_run_after_a_full_sync_costs_nothing_despite_our_write_backs(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    run_all("all")  # its write-backs moved every synced Account's Modified_Time
+    live.xero.clear_calls()
+    live.zoho.clear_calls()
+
+    run = run_all("since_last_run")
+
+    assert run["counts"]["created"] == run["counts"]["updated"] == run["counts"]["failed"] == 0
+    assert _xero_writes(live) == 0
+    assert _zoho_puts(live) == 0
+
+
+def test_dry_run_does_not_count_as_the_last_run(run_all: Callable[..., dict[str, Any]]) -> None:
+    from datetime import datetime, timedelta
+
+    real = run_all({"days": 1})
+    run_all("all", dry_run=True)
+
+    run = run_all("since_last_run")
+
+    overlap = timedelta(seconds=300)  # RUN_OVERLAP_SECONDS' default
+    expected = datetime.fromisoformat(real["until"]) - overlap
+    assert datetime.fromisoformat(run["since"]) == expected
