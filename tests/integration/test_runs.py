@@ -160,10 +160,13 @@ def test_full_sync_creates_one_contact_per_valid_account_in_one_post_per_50(
         assert len(numbers.get(record_id, [])) == 1, record_id
         account = _account(live, record_id)
         assert account["Xero_ID"] == numbers[record_id][0]["ContactID"]
-        assert account["Xero_Sync_Status"], account
+        assert account["Xero_Sync_Status"] == "Synced", account
+        assert not account["Xero_Sync_Error"]
     for record_id in REJECTED:
         account = _account(live, record_id)
+        assert account["Xero_Sync_Status"] == "Rejected", account
         assert account["Xero_Sync_Error"], record_id
+    assert "Account Name is required" in str(_account(live, account_id(3))["Xero_Sync_Error"])
 
     changed = len(CREATED) + len(UPDATED)
     assert _posts(live) == math.ceil(changed / 50)
