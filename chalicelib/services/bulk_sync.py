@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from chalicelib.deadline import Deadline
-from chalicelib.errors import ConflictError, FatalError, RejectedError, SyncError
+from chalicelib.errors import ConflictError, FatalError, RejectedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact, writeback_fields
 from chalicelib.models.runs import AccountResult, Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
@@ -125,7 +125,16 @@ class BatchSyncer:
         if run.dry_run:
             self._assess(run, to_write)
         else:
-            fallback = self._write_to_xero(run, to_write, tenant_id, deadline)
+            try:
+                fallback = self._write_to_xero(run, to_write, tenant_id, deadline)
+            except RetriableError as error:
+                if not final_attempt:
+                    raise
+                # Out of attempts: only the Accounts that needed Xero failed; the rejected
+                # and unchanged ones keep their own outcome.
+                for item in to_write:
+                    self._not_synced(run, item, field_map, SyncStatus.FAILED, gave_up(error))
+                fallback = []
             self._fall_back(run, fallback, deadline, final_attempt)
             self._record(run, list(work.values()), deadline, final_attempt)
         return [item.outcome for item in work.values() if item.outcome is not None]
@@ -445,6 +454,16 @@ class BatchSyncer:
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def gave_up(error: RetriableError) -> RetriableError:
+    """The message for Accounts left after the last attempt: what happened and what to do."""
+    reason = error.message.replace(" We will try again.", "").strip()
+    return RetriableError(
+        f"{reason} We tried several times without success, so this Account was not synced. "
+        "Use “Retry failed” on the run, or wait for the next scheduled run.",
+        detail=error.detail,
+    )
 
 
 def _unchanged(state: AccountState, prepared: PreparedContact, tenant_id: str) -> bool:

@@ -31,7 +31,7 @@ from chalicelib.errors import FatalError, InvalidRequestError, RateLimitedError,
 from chalicelib.mapping import FieldMap
 from chalicelib.models.runs import AccountResult, Run, RunAccount, RunState, StartRunRequest, WindowKind
 from chalicelib.run_queue import RunMessage
-from chalicelib.services.bulk_sync import BatchSyncer
+from chalicelib.services.bulk_sync import BatchSyncer, gave_up
 from chalicelib.services.xero_index import XeroIndex, index_row
 from chalicelib.store.runs import (
     PlannedBatch,
@@ -443,15 +443,12 @@ class RunService:
         self._account(run, number, outcomes, (0, 0))
 
     def _give_up(self, run: Run, message: RunMessage, error: RetriableError) -> None:
-        text = f"{error.message} It kept failing, so these Accounts were left for now: use “Retry failed”."
         if message.kind == "plan":
             self._fail(
                 run, f"The run could not list the Accounts to sync: {error.message} Start it again later."
             )
         else:
-            self._account_failed_batch(
-                run, int(message.batch or 0), RetriableError(text, detail=error.detail)
-            )
+            self._account_failed_batch(run, int(message.batch or 0), gave_up(error))
 
     # --- pausing and finishing ----------------------------------------------
 

@@ -632,15 +632,6 @@ def test_batch_that_keeps_failing_is_reported_then_retry_and_next_run_pick_it_up
     assert all(len(_by_number(live).get(i, [])) == 1 for i in VALID)
 
 
-GIVE_UP_LOSES_REJECTIONS = (
-    "Engine bug: when a batch's Xero POST keeps failing, RunService._give_up -> _account_failed_batch "
-    "marks every Account of the batch 'failed' with the Xero-outage message, including Accounts our own "
-    "validation rejected before any Xero call (no name, two primaries, bad e-mail...): their rejection and "
-    "its message are lost and the run's counts say 0 rejected."
-)
-
-
-@pytest.mark.xfail(reason=GIVE_UP_LOSES_REJECTIONS, strict=True)
 def test_rejections_survive_a_batch_whose_xero_post_keeps_failing(
     live: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
@@ -659,16 +650,10 @@ def test_rejections_survive_a_batch_whose_xero_post_keeps_failing(
     rejected = {p["account_id"]: p for p in status(run["run_id"])["problems"] if p["result"] == "rejected"}
     assert set(rejected) == set(REJECTED)
     assert "Xero is temporarily unavailable" not in rejected[account_id(3)]["message"]
+    failed = [p for p in status(run["run_id"])["problems"] if p["result"] == "failed"]
+    assert all("Retry failed" in p["message"] and "We will try again" not in p["message"] for p in failed)
 
 
-GIVE_UP_WRITES_NOTHING_TO_ZOHO = (
-    "Engine gap: when a batch gives up (Xero kept failing), nothing is written back to Zoho, so the "
-    "Accounts show no Xero_Sync_Error at all - not even the rejected ones, whose reason is known without "
-    "Xero. Issue 4: a bad record is Rejected/Failed 'with its message, in the run and on the Zoho Account'."
-)
-
-
-@pytest.mark.xfail(reason=GIVE_UP_WRITES_NOTHING_TO_ZOHO, strict=True)
 def test_accounts_of_a_batch_that_keeps_failing_show_why_in_zoho(
     live: LocalStack, monkeypatch: pytest.MonkeyPatch, run_all: Callable[..., dict[str, Any]]
 ) -> None:
