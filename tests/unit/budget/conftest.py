@@ -12,6 +12,7 @@ from moto import mock_aws
 from chalicelib.store.budget import RateBudgetRepository, RateLimits
 from chalicelib.store.schema import create_table
 from chalicelib.xero.budget import XeroRateGate
+from tests.fakes import FakeClock
 
 TABLE = "budget-test"
 TENANT = "6e3b5a1c-2f4d-4c8e-9b7a-1d2c3e4f5a6b"
@@ -36,24 +37,6 @@ def ddb() -> Iterator[Any]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_table(client, TABLE)
         yield client
-
-
-class FakeClock:
-    """Epoch seconds moved by hand; `sleep` moves it too and remembers how long each sleep was."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

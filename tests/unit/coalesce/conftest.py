@@ -17,29 +17,9 @@ from chalicelib.services.sync_account import SyncRequest
 from chalicelib.services.worker import QueuedMessage
 from chalicelib.store.pending import PendingRepository
 from chalicelib.store.schema import create_table
+from tests.fakes import FakeClock as Clock
 
 TABLE = "coalesce-test"
-
-
-class Clock:
-    """Epoch seconds moved by hand; `sleep` moves it and runs what the test wants to happen meanwhile."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-        self.during_sleep: list[Any] = []  # callables run (once each) at the next sleeps, in order
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.during_sleep:
-            self.during_sleep.pop(0)()
 
 
 class FakeSyncer:

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.store.schema import create_table
+from tests.fakes import FakeClock
 
 TABLE = "test-sync"
 
@@ -46,24 +47,6 @@ def ddb(_shared_client: Any) -> Iterator[Any]:
 def table(ddb: Any) -> str:
     create_table(ddb, TABLE)
     return TABLE
-
-
-class FakeClock:
-    """A clock the test moves by hand; also usable as `sleep`, which advances it."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
