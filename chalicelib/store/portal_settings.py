@@ -4,6 +4,7 @@
     SIGNIN#{ip}      sk SIGNIN     wrong-password counter per address, per window (TTL)
     SIGNIN#*         sk SIGNIN     the same counter over every address (TTL)
     SESSION#{sid}    sk REVOKED    a signed-out session, kept until its cookie would expire (TTL)
+    OAUTH#{state}    sk OAUTH      a connect attempt's state, consumed once by its callback (TTL)
 
 Counters are shared by every Lambda (a DynamoDB atomic ADD), so throttling holds however
 many instances answer the sign-in page.
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 
@@ -25,6 +28,8 @@ SIGNIN_PREFIX = "SIGNIN#"
 SIGNIN_SK = "SIGNIN"
 SESSION_PREFIX = "SESSION#"
 REVOKED_SK = "REVOKED"
+OAUTH_PREFIX = "OAUTH#"
+OAUTH_SK = "OAUTH"
 MAX_RECIPIENTS = 20
 
 
@@ -173,3 +178,53 @@ class SessionRevocations:
             TableName=self._table, Key=s.key(SESSION_PREFIX + sid, REVOKED_SK), ConsistentRead=True
         )
         return "Item" in response
+
+
+class OAuthStates:
+    """Connect attempts started in the portal, each usable once.
+
+        OAUTH#{state}  sk OAUTH   provider, the starting session's sid, expires_at (TTL)
+
+    The callback *consumes* the state with a conditional delete: the first callback that
+    names it (for its provider, session and time) wins; a replay finds nothing, whatever
+    cookie it carries.
+    """
+
+    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+
+    def remember(self, state: str, provider: str, sid: str, expires_at: float) -> None:
+        item = {
+            s.PK: OAUTH_PREFIX + state,
+            s.SK: OAUTH_SK,
+            "entity": "OAUTH_STATE",
+            "provider": provider,
+            "sid": sid,
+            "expires_at": expires_at,
+            s.TTL: int(expires_at) + 60,
+        }
+        self._client.put_item(TableName=self._table, Item=d.to_item(item))
+
+    def consume(self, state: str, provider: str, sid: str) -> bool:
+        """True once for a stored, unexpired state of this provider and session; then gone."""
+        if not state or len(state) > 128:
+            return False
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=s.key(OAUTH_PREFIX + state, OAUTH_SK),
+                ConditionExpression="attribute_exists(#pk) AND #p = :p AND #sid = :sid AND #exp > :now",
+                ExpressionAttributeNames={"#pk": s.PK, "#p": "provider", "#sid": "sid", "#exp": "expires_at"},
+                ExpressionAttributeValues={
+                    ":p": {"S": provider},
+                    ":sid": {"S": sid},
+                    ":now": d.to_attr(self._clock()),
+                },
+            )
+        except ClientError as error:
+            if d.is_condition_failure(error):
+                return False
+            raise
+        return True

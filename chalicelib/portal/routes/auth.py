@@ -33,9 +33,9 @@ def signin_form() -> Response:
 def signin() -> Response:
     ctx = web._context(portal.current_request)
     services = ctx.services
-    if ctx.signer is None:
+    if ctx.signers is None:
         return _form(ctx, status=503, error=NO_CREDENTIAL)
-    pre = ctx.signer.loads(web.read_cookies(ctx.request).get(SIGNIN_COOKIE))
+    pre = ctx.signers.signin.loads(web.read_cookies(ctx.request).get(SIGNIN_COOKIE))
     if pre is None or not pre.csrf_matches(ctx.form.get("csrf_token")) or not web.same_origin(ctx.request):
         return _form(ctx, status=403, error="The sign-in form expired. Please enter your password again.")
     address = _address(ctx.request)
@@ -63,7 +63,7 @@ def signin() -> Response:
     session = Session.new(lifetime_seconds=settings.PORTAL_SESSION_HOURS * 3600)
     logger.info("portal sign-in")
     cookies = [
-        web.session_cookie(ctx.signer.dumps(session), session.expires_at - time.time()),
+        web.session_cookie(ctx.signers.session.dumps(session), session.expires_at - time.time()),
         web.cleared_cookie(SIGNIN_COOKIE),
     ]
     return web.redirect(web.safe_next(ctx.request, ctx.form.get("next")), cookies)
@@ -79,7 +79,7 @@ def signout(ctx: PortalRequest) -> Response:
 
 def _form(ctx: PortalRequest, status: int = 200, error: str | None = None) -> Response:
     """The sign-in page with a fresh pre-session CSRF token in its own short-lived cookie."""
-    if ctx.signer is None:
+    if ctx.signers is None:
         return ctx.render(
             "signin.html",
             status=503 if status == 200 else status,
@@ -91,7 +91,7 @@ def _form(ctx: PortalRequest, status: int = 200, error: str | None = None) -> Re
     pre = Session.new(lifetime_seconds=web.SIGNIN_FORM_SECONDS)
     ctx.set_cookies.append(
         web.session_cookie(
-            ctx.signer.dumps(pre), web.SIGNIN_FORM_SECONDS, name=SIGNIN_COOKIE, same_site="Strict"
+            ctx.signers.signin.dumps(pre), web.SIGNIN_FORM_SECONDS, name=SIGNIN_COOKIE, same_site="Strict"
         )
     )
     target = ctx.form.get("next") or ctx.query("next")
