@@ -55,7 +55,7 @@ def zoho_webhook() -> Response:
     from chalicelib.errors import InvalidRequestError
     from chalicelib.services.webhook import handle_webhook
     from chalicelib.services.webhook_parsing import parse_webhook
-    from chalicelib.webhook_auth import MAX_BODY_BYTES, is_authentic
+    from chalicelib.webhook_auth import MAX_BODY_BYTES, refusal
     from chalicelib.wiring import container
 
     request = app.current_request
@@ -63,9 +63,15 @@ def zoho_webhook() -> Response:
     if len(raw) > MAX_BODY_BYTES:
         return _json(413, {"status": "error", "message": "The request body is larger than 64 KB."})
     services = container()
-    if not is_authentic(raw, request.headers, services.settings.secret("WEBHOOK_TOKEN")):
-        logger.warning("webhook refused: missing or wrong token/signature")
-        return _json(401, {"status": "error", "message": "Missing or wrong webhook token."})
+    refused = refusal(
+        raw,
+        request.headers,
+        services.settings.secret("WEBHOOK_TOKEN"),
+        max_age_seconds=services.settings.WEBHOOK_MAX_AGE_SECONDS,
+    )
+    if refused is not None:
+        logger.warning("webhook refused", extra={"reason": refused})
+        return _json(401, {"status": "error", "message": refused})
     try:
         webhook = parse_webhook(raw, request.headers.get("content-type", JSON))
     except InvalidRequestError as error:

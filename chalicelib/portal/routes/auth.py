@@ -6,14 +6,16 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.security import PasswordConfigError, Session, check_credential
 from chalicelib.portal.web import FORM, SIGNIN_COOKIE, PortalRequest, portal
-from chalicelib.store.portal_settings import ThrottleVerdict
+
+if TYPE_CHECKING:  # the store (and botocore) load only when a sign-in is checked
+    from chalicelib.store.portal_settings import ThrottleVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def signin() -> Response:
         )
     except PasswordConfigError as error:
         return _form(ctx, status=503, error=str(error))
-    if isinstance(outcome, ThrottleVerdict):
+    if not isinstance(outcome, bool):  # the throttle's refusal
         minutes = max(1, math.ceil(outcome.retry_after_seconds / 60))
         return _form(
             ctx,
