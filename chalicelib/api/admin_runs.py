@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -57,14 +56,20 @@ def _param(name: str) -> str | None:
 
 @admin_runs.route("/sync/runs", methods=["POST"], content_types=[JSON])
 def start_run() -> Response:
+    from chalicelib.errors import InvalidRequestError
+    from chalicelib.json_input import BodyTooLargeError, load_json
     from chalicelib.models.runs import StartRunRequest
     from chalicelib.services.runs import RunInProgressError
 
     if not _authorised():
         return _refused()
     try:
-        raw = admin_runs.current_request.raw_body or b"{}"
-        request = StartRunRequest.model_validate(json.loads(raw or b"{}"))
+        body = load_json(admin_runs.current_request.raw_body or b"{}")
+        request = StartRunRequest.model_validate(body)
+    except BodyTooLargeError as error:
+        return _error(413, error.message)
+    except InvalidRequestError as error:
+        return _error(400, error.message)
     except (ValueError, ValidationError) as error:
         return _error(400, _plain(error))
     try:

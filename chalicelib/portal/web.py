@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -138,12 +139,22 @@ def absolute_url(request: Any, path: str = "") -> str:
     return f"{scheme}://{host}{url(request, path)}"
 
 
+# What a post-sign-in destination may contain after the portal's root: URL path and query
+# characters only (RFC 3986), so no CR/LF, spaces, backslashes or other hosts reach a header.
+LOCAL_REST = re.compile(r"(?:[/?][A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?")
+MAX_NEXT_CHARS = 2048
+
+
 def safe_next(request: Any, target: str | None) -> str:
-    """Only a path inside the portal may be a post-sign-in destination (no open redirects)."""
+    """A local path inside the portal, or the portal's root: never another site, never a header break."""
     root = url(request)
-    if target and target.startswith(root) and not target.startswith("//") and "\\" not in target:
-        return target
-    return root
+    if not target or len(target) > MAX_NEXT_CHARS or not target.startswith(root):
+        return root
+    rest = target[len(root) :]
+    path = rest.split("?", 1)[0]
+    if not LOCAL_REST.fullmatch(rest) or path.startswith("//") or ".." in path.split("/"):
+        return root
+    return target
 
 
 # --- cookies and sessions -----------------------------------------------------------------
