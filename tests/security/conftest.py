@@ -128,6 +128,7 @@ def app_client(
     monkeypatch.setenv("COALESCE_SECONDS", "0")
     wiring._container.cache_clear()
     services = wiring.container()
+    assert services.runs is not None  # built with the real syncer (bulk runs only use it in the worker)
     services.__dict__["syncer"] = syncer
     from app import app
 
