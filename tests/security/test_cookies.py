@@ -27,7 +27,10 @@ def made(app_client: Client) -> dict[str, str]:
     browser = Browser(app_client)
     browser.get("/portal/signin")
     signin = browser.cookies["portal_signin"]
-    assert browser.post("/portal/signin", {"csrf_token": browser.csrf(), "password": PASSWORD}).status_code == 303
+    assert (
+        browser.post("/portal/signin", {"csrf_token": browser.csrf(), "password": PASSWORD}).status_code
+        == 303
+    )
     browser.get("/portal/connect")
     started = browser.post("/portal/connect/xero", {"csrf_token": browser.csrf()})
     assert started.status_code == 303
@@ -45,7 +48,9 @@ def test_only_a_session_cookie_is_a_session(app_client: Client, made: dict[str, 
     page = browser.get("/portal")
     assert page.status_code == (200 if kind == "portal_session" else 303)
     sync = browser.post("/portal/sync", {"window": "all", "csrf_token": _payload(made[kind]).get("csrf", "")})
-    assert (sync.status_code == 303 and "/portal/runs/" in sync.headers["Location"]) == (kind == "portal_session")
+    assert (sync.status_code == 303 and "/portal/runs/" in sync.headers["Location"]) == (
+        kind == "portal_session"
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -60,7 +65,9 @@ def test_only_a_sign_in_cookie_lets_the_sign_in_form_through(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_only_an_oauth_cookie_carries_a_connect_attempt(app_client: Client, made: dict[str, str], kind: str) -> None:
+def test_only_an_oauth_cookie_carries_a_connect_attempt(
+    app_client: Client, made: dict[str, str], kind: str
+) -> None:
     """A fresh connect attempt; its state with each kind of cookie under portal_oauth."""
     browser = Browser(app_client)
     browser.sign_in()

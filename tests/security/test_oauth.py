@@ -70,7 +70,9 @@ def test_a_callback_naming_another_accounts_server_is_refused_before_any_call(se
     contacted: list[str] = []
     tokens = Tokens()
     with pytest.raises(ConnectError, match="not one of Zoho's data centres"):
-        connector(lambda url: url, contacted, tokens).complete("zoho", "code", "https://cb", accounts_server=server)
+        connector(lambda url: url, contacted, tokens).complete(
+            "zoho", "code", "https://cb", accounts_server=server
+        )
     assert contacted == []
     assert tokens.stored == []
 
@@ -88,7 +90,8 @@ def test_each_zoho_data_centre_connects_with_its_own_api_host_only(dc: Any) -> N
 
 
 @pytest.mark.parametrize(
-    "api_domain", ["https://www.zohoapis.attacker.example", "https://www.zohoapis.eu", "http://www.zohoapis.com", None]
+    "api_domain",
+    ["https://www.zohoapis.attacker.example", "https://www.zohoapis.eu", "http://www.zohoapis.com", None],
 )
 def test_an_api_domain_that_is_not_the_data_centres_own_is_never_stored(api_domain: str | None) -> None:
     tokens = Tokens()
@@ -102,7 +105,9 @@ def test_an_api_domain_that_is_not_the_data_centres_own_is_never_stored(api_doma
 def test_the_configured_stand_in_is_reachable_only_because_it_is_configured() -> None:
     contacted: list[str] = []
     tokens = Tokens()
-    connector(lambda url: url, contacted, tokens).complete("zoho", "code", "https://cb", accounts_server=STAND_IN)
+    connector(lambda url: url, contacted, tokens).complete(
+        "zoho", "code", "https://cb", accounts_server=STAND_IN
+    )
     connector(lambda url: url, contacted, tokens).complete("zoho", "code", "https://cb")
     assert contacted == [STAND_IN, STAND_IN]
 
@@ -122,10 +127,14 @@ def test_the_portal_shows_why_a_hostile_accounts_server_was_refused(signed_in: B
     hostile = quote("https://accounts.zoho.attacker.example", safe="")
     page = signed_in.get(f"/portal/connect/zoho/callback?code=c&state={state}&accounts-server={hostile}")
     assert page.status_code == 502
-    assert b"not one of Zoho&#39;s data centres" in page.body or b"not one of Zoho's data centres" in page.body
+    assert (
+        b"not one of Zoho&#39;s data centres" in page.body or b"not one of Zoho's data centres" in page.body
+    )
 
 
-def test_a_replayed_callback_is_refused_whatever_cookie_it_carries(signed_in: Browser, app_client: Client) -> None:
+def test_a_replayed_callback_is_refused_whatever_cookie_it_carries(
+    signed_in: Browser, app_client: Client
+) -> None:
     state = _start(signed_in, "xero")
     before_callback = dict(signed_in.cookies)  # the pre-callback cookies, OAuth cookie included
     first = signed_in.get(f"/portal/connect/xero/callback?code=made-up&state={state}")
