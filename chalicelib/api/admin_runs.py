@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -12,6 +13,9 @@ admin_runs = Blueprint(__name__)
 
 JSON = "application/json"
 MAX_PAGE = 100
+# Our run ids (e.g. 20260301-101500-ab12cd34); anything else is no run, and never becomes a
+# DynamoDB key (over 2 KB a key is a ValidationException, i.e. a 500).
+RUN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -96,6 +100,8 @@ def list_runs() -> Response:
 def get_run(run_id: str) -> Response:
     if not _authorised():
         return _refused()
+    if not RUN_ID.fullmatch(run_id):
+        return _no_run(run_id)
     services = _services()
     run = services.runs.get(run_id)
     if run is None:
@@ -114,6 +120,8 @@ def run_problems(run_id: str) -> Response:
 
     if not _authorised():
         return _refused()
+    if not RUN_ID.fullmatch(run_id):
+        return _no_run(run_id)
     services = _services()
     if services.runs.get(run_id) is None:
         return _error(404, f"There is no run {run_id}.")
@@ -134,6 +142,8 @@ def retry_run(run_id: str) -> Response:
 
     if not _authorised():
         return _refused()
+    if not RUN_ID.fullmatch(run_id):
+        return _no_run(run_id)
     try:
         run = _services().runs.retry(run_id, trigger=_trigger())
     except RunNotFoundError:
@@ -143,6 +153,11 @@ def retry_run(run_id: str) -> Response:
     except InvalidRequestError as error:
         return _error(400, error.message)
     return _json(202, run.to_public(), {"Location": f"/sync/runs/{run.run_id}"})
+
+
+def _no_run(run_id: str) -> Response:
+    shown = run_id if len(run_id) <= 64 else run_id[:61] + "..."
+    return _error(404, f"There is no run {shown}.")
 
 
 def _busy(run: Any) -> Response:
