@@ -14,6 +14,7 @@ from chalicelib.models.sync import SyncStatus
 from chalicelib.services.connect import ZOHO_DATA_CENTRES, ZOHO_SCOPES
 from chalicelib.services.webhook_parsing import parse_webhook
 from chalicelib.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER, is_authentic, sign
+from chalicelib.zoho.datacentres import DATA_CENTRES
 from deploy.package import ROOT
 from sandbox.zoho.metadata import MODULES
 from sandbox.zoho.webhooks import BUTTON_TEXTS, UNREACHABLE, button_text
@@ -102,6 +103,13 @@ def test_the_guide_asks_for_exactly_the_scopes_the_connect_flow_requests() -> No
 def test_every_data_centre_in_the_guide_is_one_the_connect_flow_knows() -> None:
     documented = set(re.findall(r"`(https://accounts\.[a-z.]+)`", GUIDE))
     assert documented == set(ZOHO_DATA_CENTRES)
+
+
+def test_the_guides_api_hosts_are_the_ones_the_service_accepts() -> None:
+    rows = re.findall(r"\| `(https://accounts\.[a-z.]+)` \| ([a-z.]+) \|", GUIDE)
+    assert {accounts: f"https://{api}" for accounts, api in rows} == {
+        dc.accounts_url: dc.api_domain for dc in DATA_CENTRES
+    }
 
 
 # --- the button's Deluge function -------------------------------------------------------------
