@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 from chalice.test import Client
@@ -31,10 +32,17 @@ def signed(timestamp: str, token: str = WEBHOOK_TOKEN, body: bytes = BODY) -> di
 
 
 @pytest.mark.parametrize(
-    "timestamp", [str(int(time.time())), str(int(time.time() * 1000)), str(int(time.time()) - 240)]
+    ("label", "timestamp"),
+    [
+        ("now, in seconds", lambda: str(int(time.time()))),
+        ("now, in milliseconds (Deluge's unixEpoch)", lambda: str(int(time.time() * 1000))),
+        ("four minutes ago", lambda: str(int(time.time()) - 240)),
+    ],
 )
-def test_a_fresh_signed_click_is_synced(app_client: Client, syncer: RecordingSyncer, timestamp: str) -> None:
-    status, body = post(app_client, signed(timestamp))
+def test_a_fresh_signed_click_is_synced(
+    app_client: Client, syncer: RecordingSyncer, label: str, timestamp: Callable[[], str]
+) -> None:
+    status, body = post(app_client, signed(timestamp()))
     assert status == 200, body
     assert syncer.synced == [ACCOUNT]
 
