@@ -300,6 +300,7 @@ class BatchSyncer:
             status=SyncStatus.SYNCED,
             last_error=None,
             last_synced_at=now,
+            last_attempt_at=now,
             account_name=item.prepared.xero_contact.get("Name"),
             last_run_id=run.run_id,
             last_action=action.value,

@@ -192,6 +192,7 @@ class AccountSyncer:
         contact_id = str(result.contact_id)
         action = SyncAction.UPDATED if target.contact_id else SyncAction.CREATED
         message = _success_message(action, target.adopted)
+        now = _iso(self.deps.now())
         state = self._save_state(
             state,
             xero_contact_id=contact_id,
@@ -199,7 +200,8 @@ class AccountSyncer:
             content_hash=prepared.content_hash,
             status=SyncStatus.SYNCED,
             last_error=None,
-            last_synced_at=_iso(self.deps.now()),
+            last_synced_at=now,
+            last_attempt_at=now,
             account_name=prepared.xero_contact.get("Name"),
         )
         outcome = SyncOutcome(
