@@ -107,7 +107,10 @@ class AccountSyncer:
         lookup = field_map.contact_account_field
         contact = self.deps.zoho.get_record("Contacts", contact_id, ["id", lookup], deadline)
         if contact is None:
-            raise RejectedError(f"Contact {contact_id} was not found in Zoho CRM.")
+            raise RejectedError(
+                f"Contact {contact_id} was not found in Zoho CRM (was it deleted?). If it still exists, "
+                "open its Account in Zoho CRM and click Sync to Xero."
+            )
         account = contact.get(lookup) or {}
         if not account.get("id"):
             raise RejectedError(
@@ -161,7 +164,7 @@ class AccountSyncer:
             "Accounts", request.account_id, field_map.account_fields(), request.deadline
         )
         if account is None:
-            raise RejectedError(f"Account {request.account_id} was not found in Zoho CRM (was it deleted?).")
+            raise RejectedError(not_found_message(request.account_id))
         return account
 
     def _unchanged(self, state: AccountState, prepared: PreparedContact, tenant_id: str) -> bool:
@@ -445,7 +448,18 @@ def rejection_from_xero(result: ElementResult, prepared: PreparedContact) -> Rej
             "address (it must start with http:// or https://). Fix the website in Xero, then sync again.",
             detail=text,
         )
-    return RejectedError(f"Xero did not accept this contact: {text}", detail=text)
+    return RejectedError(
+        f"Xero did not accept this contact: {text.rstrip('. ')}. Correct the field Xero names on the "
+        "Account or its contacts in Zoho CRM, then sync again.",
+        detail=text,
+    )
+
+
+def not_found_message(account_id: str) -> str:
+    return (
+        f"Account {account_id} was not found in Zoho CRM (was it deleted or merged?). If it still "
+        "exists, open it in Zoho CRM and click Sync to Xero again."
+    )
 
 
 def _zoho_shows(account: dict[str, Any], field_map: FieldMap, contact_id: str, status: SyncStatus) -> bool:

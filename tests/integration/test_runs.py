@@ -167,7 +167,7 @@ def test_full_sync_creates_one_contact_per_valid_account_in_one_post_per_50(
         account = _account(live, record_id)
         assert account["Xero_Sync_Status"] == "Rejected", account
         assert account["Xero_Sync_Error"], record_id
-    assert "Account Name is required" in str(_account(live, account_id(3))["Xero_Sync_Error"])
+    assert "Account Name is empty. Fill it in" in str(_account(live, account_id(3))["Xero_Sync_Error"])
 
     changed = len(CREATED) + len(UPDATED)
     assert _posts(live) == math.ceil(changed / 50)
