@@ -1,7 +1,6 @@
 """`python -m chalicelib.cli sync`: start a bulk run through the admin API and watch it.
 
-    python -m chalicelib.cli sync --since-last-run | --days N | --all [--dry-run]
-    python -m chalicelib.cli sync --retry RUN_ID
+    python -m chalicelib.cli sync --since-last-run | --days N | --all | --retry RUN_ID  [--dry-run]
 
 Talks to the service at --url, else $SYNC_SERVICE_URL, else http://127.0.0.1:$PORT (the
 local stack, `make run`; PORT defaults to 8000), with the admin token (--token, or
