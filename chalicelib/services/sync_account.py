@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import (
     ConflictError,
@@ -382,6 +383,10 @@ class AccountSyncer:
         *,
         retrying: bool = False,
     ) -> None:
+        if not retrying and request.run_id is None:  # a bulk run counts its Accounts when it accounts a batch
+            metrics.sync_finished(
+                action.value if status is SyncStatus.SYNCED else status.value.lower(), request.trigger
+            )
         if isinstance(message_or_error, SyncError):
             message = message_or_error.message + (" (will retry)" if retrying else "")
             detail = message_or_error.detail
