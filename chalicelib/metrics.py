@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,7 +36,7 @@ ZOHO_CALLS = "ZohoCalls"
 ZOHO_RATE_LIMITED = "ZohoRateLimited"
 XERO_DAY_REMAINING = "XeroDayCallsRemaining"  # Xero's X-DayLimit-Remaining
 XERO_DAY_REMAINING_PERCENT = "XeroDayBudgetRemainingPercent"  # the same, % of XERO_DAY_LIMIT
-CLICK_LATENCY = "ClickLatency"  # a Sync to Xero button click, webhook in to answer out
+CLICK_LATENCY = "ClickLatency"  # a Sync to Xero click: its sync (or queuing it), once the webhook is verified
 SYNC_QUEUE_AGE = "SyncQueueAge"  # how long a queued sync waited before a worker took it
 RUNS_QUEUE_AGE = "RunsQueueAge"
 RUN_STEPS = "RunSteps"  # plan steps, batches and rate-limit pauses the run worker finished
@@ -73,9 +72,6 @@ EMITTED: Mapping[str, tuple[str, ...]] = {
 _UPSTREAM = {"Xero": "Xero", "Zoho CRM": "Zoho"}
 _TOKEN_FAILURES = {"xero": XERO_TOKEN_REFRESH_FAILURES, "zoho": ZOHO_TOKEN_REFRESH_FAILURES}
 
-# A handler that emitted nothing (a portal page, /health) is normal, not worth a warning.
-warnings.filterwarnings("ignore", "No application metrics to publish")
-
 
 def enabled() -> bool:
     disabled = os.environ.get(DISABLED_ENV, "").strip().lower() in ("1", "true", "yes", "on")
@@ -100,7 +96,7 @@ def flush() -> None:
     if not enabled():
         return
     metrics = _metrics()
-    if metrics.metric_set:
+    if metrics.metric_set:  # a handler that measured nothing (/health, a portal page) writes nothing
         metrics.flush_metrics()
 
 

@@ -157,3 +157,17 @@ def test_every_emitted_name_is_declared(metrics_on: None, capsys: pytest.Capture
     assert written == {(name, tuple(sorted(dims))) for name, dims in metrics.EMITTED.items()}
     assert values(docs, "ClickLatency") == [250.0]
     assert unit_of(docs, "ClickLatency") == "Milliseconds"
+
+
+def test_a_handler_that_measured_nothing_writes_nothing(
+    metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/health or a portal page: no empty EMF document and no Powertools warning in the log."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        invoke(lambda: None)
+
+    assert documents(capsys.readouterr().out) == []
+    assert caught == []
