@@ -119,3 +119,18 @@ def test_tracing_is_off_outside_lambda_and_when_disabled(monkeypatch: pytest.Mon
     with tracing.upstream_call("Xero", "GET", "/x") as status:
         status(200)  # a no-op, not an error
     tracing.reset()
+
+
+def test_every_invocation_gets_a_handler_subsegment_marking_the_cold_start(traced: Any) -> None:
+    class Context:
+        function_name = "zoho-xero-sync-prod-sync_worker"
+
+    class Event:  # what Chalice hands a middleware for an SQS handler
+        context = Context()
+
+    assert tracing.trace_invocation(Event(), lambda event: "answer") == "answer"
+    tracing.trace_invocation(Event(), lambda event: None)
+
+    handlers = [s for s in subsegments(traced()) if s["name"] == "## sync_worker"]
+    assert [h["annotations"]["ColdStart"] for h in handlers] == [True, False]
+    assert handlers[0]["annotations"]["Service"] == "zoho-xero-sync"
