@@ -145,7 +145,11 @@ def retry_run(run_id: str) -> Response:
     if not RUN_ID.fullmatch(run_id):
         return _no_run(run_id)
     try:
-        run = _services().runs.retry(run_id, trigger=_trigger())
+        dry_run = _retry_dry_run(admin_runs.current_request.raw_body)
+    except ValueError as error:
+        return _error(400, str(error))
+    try:
+        run = _services().runs.retry(run_id, trigger=_trigger(), dry_run=dry_run)
     except RunNotFoundError:
         return _error(404, f"There is no run {run_id}.")
     except RunInProgressError as busy:
@@ -169,10 +173,30 @@ def _busy(run: Any) -> Response:
     )
 
 
+def _retry_dry_run(raw: bytes | None) -> bool:
+    """The retry body is optional: `{}` or `{"dry_run": true}` (a dry run's retry is always dry)."""
+    from chalicelib.errors import InvalidRequestError
+    from chalicelib.json_input import load_json
+
+    try:
+        body = load_json(raw or b"{}")
+    except InvalidRequestError as error:
+        raise ValueError(error.message) from None
+    if (
+        not isinstance(body, dict)
+        or set(body) - {"dry_run"}
+        or not isinstance(body.get("dry_run", False), bool)
+    ):
+        raise ValueError('A retry takes an empty body or {"dry_run": true}.')
+    return bool(body.get("dry_run", False))
+
+
 def _trigger() -> str:
-    """`cli` when our command line asked (it says so in a header), else `manual`."""
+    """The run's origin: `cli` when our command line asked (it says so in a header), else `api`."""
+    from chalicelib.models.runs import RunOrigin
+
     agent = (admin_runs.current_request.headers or {}).get("x-run-trigger", "")
-    return "cli" if agent == "cli" else "manual"
+    return RunOrigin.CLI if agent == "cli" else RunOrigin.API
 
 
 def _plain(error: Exception) -> str:
