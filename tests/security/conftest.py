@@ -7,11 +7,9 @@ its interface, so a test can say "nothing was synced" after a refusal.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -22,13 +20,11 @@ from chalicelib import wiring
 from chalicelib.models.sync import SyncAction, SyncOutcome, SyncStatus
 from chalicelib.portal.security import hash_password
 from chalicelib.store.schema import create_table
+from tests.portal_browser import PASSWORD, Browser
 
 TABLE = "security-test"
-PASSWORD = "a long portal password"
 ADMIN_TOKEN = "security-suite-admin-token"
 WEBHOOK_TOKEN = "security-suite-webhook-token"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-HOST = "portal.test"
 
 
 @dataclass
@@ -135,52 +131,6 @@ def app_client(
     with Client(app) as client:
         yield client
     wiring._container.cache_clear()
-
-
-class Browser:
-    """Keeps cookies between requests like a browser (enough for these tests)."""
-
-    def __init__(self, client: Client) -> None:
-        self.http = client.http
-        self.cookies: dict[str, str] = {}
-        self.last: Any = None
-
-    def send(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> Any:
-        headers = dict(headers or {})
-        headers.setdefault("host", HOST)
-        if self.cookies:
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.http.request(method, path, headers=headers, body=body)
-        for cookie in set_cookies(response):
-            name, _, rest = cookie.partition("=")
-            if "Max-Age=0" in cookie:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = rest.split(";", 1)[0]
-        self.last = response
-        return response
-
-    def get(self, path: str, **headers: str) -> Any:
-        return self.send("GET", path, headers)
-
-    def post(self, path: str, fields: dict[str, str], **headers: str) -> Any:
-        return self.send("POST", path, {**FORM, **headers}, urlencode(fields).encode())
-
-    def csrf(self) -> str:
-        match = re.search(rb'name="csrf_token" value="([^"]*)"', self.last.body)
-        assert match, "the page has no CSRF token"
-        return match.group(1).decode()
-
-    def sign_in(self, password: str = PASSWORD) -> Any:
-        self.get("/portal/signin")
-        return self.post(
-            "/portal/signin", {"csrf_token": self.csrf(), "password": password, "next": "/portal"}
-        )
-
-
-def set_cookies(response: Any) -> list[str]:
-    value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
-    return [value] if isinstance(value, str) else list(value)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.webhook_auth import sign
-from tests.security.conftest import ADMIN_TOKEN, WEBHOOK_TOKEN, Aws, Browser, RecordingSyncer
+from tests.portal_browser import Browser
+from tests.security.conftest import ADMIN_TOKEN, WEBHOOK_TOKEN, Aws, RecordingSyncer
 
 FUZZ = settings(
     max_examples=60,

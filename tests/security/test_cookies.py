@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.portal.security import _unb64
-from tests.security.conftest import PASSWORD, Browser
+from tests.portal_browser import PASSWORD, Browser
 
 KINDS = ("portal_session", "portal_signin", "portal_oauth")  # the cookie each kind is made for
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from chalicelib import wiring
-from tests.security.conftest import Browser
+from tests.portal_browser import Browser
 
 
 class Collect(logging.Handler):

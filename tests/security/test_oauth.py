@@ -12,7 +12,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.models.sync import TokenSet
 from chalicelib.services.connect import ConnectConfig, ConnectError, Connector
 from chalicelib.zoho.datacentres import DATA_CENTRES
-from tests.security.conftest import Browser
+from tests.portal_browser import Browser
 
 STAND_IN = "http://127.0.0.1:8123"  # a local Zoho stand-in, as ZOHO_ACCOUNTS_URL configures it
 HOSTILE = [

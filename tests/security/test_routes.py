@@ -14,7 +14,8 @@ from chalice import Chalice, Response
 from chalice.test import Client
 
 from app import app
-from tests.security.conftest import ADMIN_TOKEN, WEBHOOK_TOKEN, Aws, Browser, RecordingSyncer
+from tests.portal_browser import Browser
+from tests.security.conftest import ADMIN_TOKEN, WEBHOOK_TOKEN, Aws, RecordingSyncer
 
 # The only routes an anonymous caller may use, and why.
 PUBLIC = {

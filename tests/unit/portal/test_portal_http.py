@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
@@ -18,58 +17,9 @@ from chalicelib.models.runs import StartRunRequest
 from chalicelib.portal.filters import duration
 from chalicelib.portal.security import hash_password
 from chalicelib.store.portal_settings import PortalSettings
+from tests.portal_browser import PASSWORD, Browser, set_cookies
 from tests.unit.portal.conftest import TABLE
 from tests.unit.portal.fakes import FakeRuns
-
-PASSWORD = "a long portal password"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class Browser:
-    """Keeps cookies between requests like a browser does (enough for these tests)."""
-
-    def __init__(self, client: Client) -> None:
-        self.http = client.http
-        self.cookies: dict[str, str] = {}
-        self.last: Any = None
-
-    def _send(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> Any:
-        headers = dict(headers or {})
-        headers.setdefault("host", "portal.test")
-        if self.cookies:
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.http.request(method, path, headers=headers, body=body)
-        for cookie in set_cookies(response):
-            name, _, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in cookie:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        self.last = response
-        return response
-
-    def get(self, path: str, **headers: str) -> Any:
-        return self._send("GET", path, headers)
-
-    def post(self, path: str, fields: dict[str, str], **headers: str) -> Any:
-        return self._send("POST", path, {**FORM, **headers}, urlencode(fields).encode())
-
-    def csrf(self) -> str:
-        match = re.search(rb'name="csrf_token" value="([^"]*)"', self.last.body)
-        assert match, "the page has no CSRF token"
-        return match.group(1).decode()
-
-    def sign_in(self, password: str = PASSWORD) -> Any:
-        self.get("/portal/signin")
-        return self.post(
-            "/portal/signin", {"csrf_token": self.csrf(), "password": password, "next": "/portal"}
-        )
-
-
-def set_cookies(response: Any) -> list[str]:
-    value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
-    return [value] if isinstance(value, str) else list(value)
 
 
 @pytest.fixture
