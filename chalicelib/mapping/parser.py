@@ -24,6 +24,7 @@ from chalicelib.mapping.fieldmap import (
     RepeatSpec,
     Source,
     ValueSpec,
+    WriteBackFields,
     derive_label,
 )
 from chalicelib.mapping.values import ValueProblem, convert, lookup_key
@@ -182,12 +183,14 @@ def _build(doc: MapFile, contact: ObjectSpec, origin: str) -> FieldMap:
         include_in_emails_field=z.contacts.include_in_emails.field,
         first_name_field=z.contacts.first_name.field,
         last_name_field=z.contacts.last_name.field,
-        xero_id_field=z.write_back.xero_id.field,
-        xero_contact_url_field=z.write_back.xero_contact_url.field,
-        sync_status_field=z.write_back.sync_status.field,
-        last_synced_field=z.write_back.last_synced.field,
-        sync_error_field=z.write_back.sync_error.field,
-        sync_error_max_length=z.write_back.sync_error_max_length,
+        writeback=WriteBackFields(
+            xero_id=z.write_back.xero_id.field,
+            contact_url=z.write_back.xero_contact_url.field,
+            status=z.write_back.sync_status.field,
+            last_synced=z.write_back.last_synced.field,
+            error=z.write_back.sync_error.field,
+            error_max_length=z.write_back.sync_error_max_length,
+        ),
         xero_contact=contact,
         labels={key: ref.display() for key, ref in controls.items()},
     )

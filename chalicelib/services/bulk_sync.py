@@ -504,12 +504,14 @@ def _zoho_shows(
         xero_contact_url=None,
         synced_at=None,
         error=error,
-    )[field_map.sync_error_field]
+    )[field_map.writeback.error]
     return (
-        account.get(field_map.sync_status_field) == status.value
-        and (account.get(field_map.sync_error_field) or None) == wanted_error
-        and (state.xero_contact_id is None or account.get(field_map.xero_id_field) == state.xero_contact_id)
-        and (state.xero_contact_id is None or bool(account.get(field_map.xero_contact_url_field)))
+        account.get(field_map.writeback.status) == status.value
+        and (account.get(field_map.writeback.error) or None) == wanted_error
+        and (
+            state.xero_contact_id is None or account.get(field_map.writeback.xero_id) == state.xero_contact_id
+        )
+        and (state.xero_contact_id is None or bool(account.get(field_map.writeback.contact_url)))
     )
 
 
