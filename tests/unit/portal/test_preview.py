@@ -16,6 +16,7 @@ from chalicelib.mapping import FieldMap, load_field_map, prepare_contact
 from chalicelib.mapping.loader import REPO_MAP
 from chalicelib.models.sync import AccountState, SyncStatus
 from chalicelib.services.preview import PreviewOutcome, PreviewService, flatten
+from tests.fakes import FakeXeroContacts as FakeXero
 from tests.unit.mapping.helpers import zoho_account, zoho_contacts
 
 TENANT = "tenant-1"
@@ -32,28 +33,6 @@ class FakeZoho:
 
     def get_related_contacts(self, account_id: str, fields: list[str], deadline: Deadline) -> list[dict]:
         return copy.deepcopy(self.contacts.get(account_id, []))
-
-
-class FakeXero:
-    def __init__(self, *contacts: dict[str, Any]) -> None:
-        self.contacts = list(contacts)
-        self.writes = 0  # a preview must never write
-
-    def tenant_id(self, deadline: Deadline) -> str:
-        return TENANT
-
-    def get_contact(self, key: str, deadline: Deadline) -> dict[str, Any] | None:
-        for contact in self.contacts:
-            if key in (contact.get("ContactID"), contact.get("ContactNumber")):
-                return copy.deepcopy(contact)
-        return None
-
-    def find_active_by_name(self, name: str, deadline: Deadline) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(c)
-            for c in self.contacts
-            if c.get("Name", "").casefold() == name.casefold() and c.get("ContactStatus") == "ACTIVE"
-        ]
 
 
 class FakeStates:
@@ -184,6 +163,31 @@ def test_an_archived_xero_contact_is_reported_not_revived(field_map: FieldMap) -
     preview = service(field_map, FakeZoho(1), FakeXero(archived), FakeStates()).preview(ACME, Deadline(5))
     assert preview.outcome is PreviewOutcome.REJECTED
     assert "archived" in preview.message
+
+
+def test_a_data_erasure_request_stops_the_preview_as_it_stops_the_sync(field_map: FieldMap) -> None:
+    erased = xero_copy_of(field_map, 1, ContactStatus="GDPRREQUEST")
+    preview = service(field_map, FakeZoho(1), FakeXero(erased), FakeStates()).preview(ACME, Deadline(5))
+    assert preview.outcome is PreviewOutcome.REJECTED
+    assert "data-erasure request" in preview.message
+
+
+def test_unchanged_in_zoho_previews_unchanged_even_if_archived_in_xero_since(field_map: FieldMap) -> None:
+    # The sync does not call Xero for an unchanged Account, so it would not stop either.
+    prepared = prepare_contact(zoho_account(1), zoho_contacts(1), field_map)
+    archived = xero_copy_of(field_map, 1, ContactStatus="ARCHIVED")
+    state = AccountState(
+        ACME,
+        xero_contact_id=archived["ContactID"],
+        tenant_id=TENANT,
+        status=SyncStatus.SYNCED,
+        content_hash=prepared.content_hash,
+    )
+    preview = service(field_map, FakeZoho(1), FakeXero(archived), FakeStates(state)).preview(
+        ACME, Deadline(5)
+    )
+    assert preview.outcome is PreviewOutcome.UNCHANGED
+    assert preview.skipped_by_hash
 
 
 def test_an_unknown_account_says_so(field_map: FieldMap) -> None:

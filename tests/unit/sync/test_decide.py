@@ -1,13 +1,12 @@
 """The sync's decisions (services/sync/decide.py), on their own: no Zoho, no Xero, no table.
 
-Xero is the run's real index (`XeroIndex`) or the live directory over a small in-memory
-Xero that answers like the client; our links are a dict. Hypothesis draws organisations of
+Xero is the run's real index (`XeroIndex`) or the live directory over an in-memory Xero
+that answers like the client (`tests/fakes.py`); our links are a dict. Hypothesis draws organisations of
 contacts (merged, archived, erased, coded, same-named) where the space is large.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -31,6 +30,7 @@ from chalicelib.services.sync.decide import (
 )
 from chalicelib.services.sync.directory import LiveDirectory
 from chalicelib.services.xero_index import XeroIndex, index_row
+from tests.fakes import FakeXeroContacts
 
 TENANT = "tenant-1"
 ACCOUNT = "5725767000000400001"
@@ -60,30 +60,10 @@ class Links:
         return self.links.get(contact_id)
 
 
-class MemoryXero:
-    """Answers get_contact / find_active_by_name like the client does."""
-
-    def __init__(self, contacts: list[dict[str, Any]]) -> None:
-        self.contacts = contacts
-
-    def get_contact(self, key: str, deadline: Deadline) -> dict[str, Any] | None:
-        for c in self.contacts:
-            if key.lower() == str(c["ContactID"]).lower() or key == c.get("ContactNumber"):
-                return copy.deepcopy(c)
-        return None
-
-    def find_active_by_name(self, name: str, deadline: Deadline) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(c)
-            for c in self.contacts
-            if c["Name"].casefold() == name.casefold() and c.get("ContactStatus", "ACTIVE") == "ACTIVE"
-        ]
-
-
 def both(contacts: list[dict[str, Any]]) -> dict[str, Any]:
     """The same organisation as a click sees it and as a run's index sees it."""
     return {
-        "live": LiveDirectory(MemoryXero(contacts), Deadline(5)),
+        "live": LiveDirectory(FakeXeroContacts(*contacts), Deadline(5)),
         "index": XeroIndex(index_row(c) for c in contacts),
     }
 
