@@ -26,7 +26,7 @@ from chalicelib.mapping import FieldMap, prepare_contact
 from chalicelib.models.runs import AccountResult, Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
 from chalicelib.services.bulk_batch import BatchRecorder, BulkHistoryStore, BulkStateStore, Work, read_zoho
-from chalicelib.services.sync.decide import Verdict, decide, iso_now, zoho_shows, zoho_update
+from chalicelib.services.sync.decide import Verdict, decide, iso_now, synced_record, zoho_shows, zoho_update
 from chalicelib.services.sync.messages import claimed_in_run_message, not_found_message, rejection_from_xero
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 from chalicelib.services.xero_index import XeroIndex
@@ -198,20 +198,8 @@ class BatchSyncer:
         assert item.prepared is not None and item.state is not None and item.decision is not None
         action, message = item.decision.action, item.decision.message
         contact_id = str(result.contact_id)
-        now = iso_now(self.deps.now())
-        item.new_state = replace(
-            item.state,
-            xero_contact_id=contact_id,
-            tenant_id=tenant_id,
-            content_hash=item.prepared.content_hash,
-            status=SyncStatus.SYNCED,
-            last_error=None,
-            last_synced_at=now,
-            last_attempt_at=now,
-            account_name=item.prepared.xero_contact.get("Name"),
-            last_run_id=run.run_id,
-            last_action=action.value,
-        )
+        synced = synced_record(contact_id, tenant_id, item.prepared, self.deps.now())
+        item.new_state = replace(item.state, **synced, last_run_id=run.run_id, last_action=action.value)
         item.warnings += result.warnings
         item.outcome = self._outcome(run, item, AccountResult(action.value), message, contact_id)
         item.history = self._history(run, item, SyncStatus.SYNCED, action, message, contact_id)

@@ -25,7 +25,15 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, FatalError, RejectedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
-from chalicelib.services.sync.decide import Decision, Verdict, decide, iso_now, zoho_shows, zoho_update
+from chalicelib.services.sync.decide import (
+    Decision,
+    Verdict,
+    decide,
+    iso_now,
+    synced_record,
+    zoho_shows,
+    zoho_update,
+)
 from chalicelib.services.sync.directory import LiveDirectory
 from chalicelib.services.sync.messages import UNCHANGED, not_found_message, rejection_from_xero
 from chalicelib.services.xero_links import XeroLinks
@@ -168,7 +176,7 @@ class AccountSyncer:
         if not result.ok:
             raise rejection_from_xero(result.errors, prepared.xero_contact.get("Name"))
         contact_id = str(result.contact_id)
-        state = self._save_synced(state, contact_id, tenant_id, prepared)
+        state = self._save_state(state, **synced_record(contact_id, tenant_id, prepared, self.deps.now()))
         outcome = SyncOutcome(
             account_id=request.account_id,
             status=SyncStatus.SYNCED,
@@ -181,22 +189,6 @@ class AccountSyncer:
         self._record_history(request, state, SyncStatus.SYNCED, outcome.action, outcome.message)
         self._write_back(request, field_map, account, outcome, state)
         return outcome
-
-    def _save_synced(
-        self, state: AccountState, contact_id: str, tenant_id: str, prepared: PreparedContact
-    ) -> AccountState:
-        now = iso_now(self.deps.now())
-        return self._save_state(
-            state,
-            xero_contact_id=contact_id,
-            tenant_id=tenant_id,
-            content_hash=prepared.content_hash,
-            status=SyncStatus.SYNCED,
-            last_error=None,
-            last_synced_at=now,
-            last_attempt_at=now,
-            account_name=prepared.xero_contact.get("Name"),
-        )
 
     # --- finishing ---------------------------------------------------------
 

@@ -216,6 +216,23 @@ def _by_name(
     return Decision(Verdict.ADOPT, same)
 
 
+def synced_record(
+    contact_id: str, tenant_id: str, prepared: PreparedContact, now: datetime
+) -> dict[str, Any]:
+    """What our state records about an Account once Xero has accepted it."""
+    at = iso_now(now)
+    return {
+        "xero_contact_id": contact_id,
+        "tenant_id": tenant_id,
+        "content_hash": prepared.content_hash,
+        "status": SyncStatus.SYNCED,
+        "last_error": None,
+        "last_synced_at": at,
+        "last_attempt_at": at,
+        "account_name": prepared.xero_contact.get("Name"),
+    }
+
+
 # --- what the Account in Zoho shows ----------------------------------------------------
 
 
