@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, InvalidRequestError, RateLimitedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap
@@ -38,6 +40,7 @@ from chalicelib.models.runs import (
     StartRunRequest,
     WindowKind,
 )
+from chalicelib.models.sync import Trigger
 from chalicelib.run_queue import RunMessage
 from chalicelib.services.bulk_sync import BatchSyncer, gave_up
 from chalicelib.services.xero_index import XeroIndex, index_row
@@ -242,6 +245,7 @@ class RunService:
                 self._fail(run, error.message)
             else:
                 self._account_failed_batch(run, int(message.batch or 0), error)
+        metrics.run_step_done()  # the "run stuck" alarm watches these against the queue's depth
 
     # --- planning -----------------------------------------------------------
 
@@ -430,6 +434,9 @@ class RunService:
 
     def _account(self, run: Run, number: int, outcomes: list[RunAccount], calls: tuple[int, int]) -> None:
         if self.deps.runs.account_batch(run.run_id, number, outcomes, calls=calls):
+            if not run.dry_run:  # counted here, exactly once per Account, like the run's own counts
+                for result, count in Counter(o.result.value for o in outcomes).items():
+                    metrics.sync_finished(result, Trigger.RUN, count)
             if run.state is RunState.WAITING:
                 self.deps.runs.set_state(run.run_id, RunState.RUNNING, only_from=[RunState.WAITING])
             self._maybe_finish(run.run_id)
@@ -502,13 +509,20 @@ class RunService:
         state = RunState.COMPLETED_WITH_ERRORS if problems else RunState.COMPLETED
         message = _summary(run, problems)
         if self.deps.runs.finish(run, state, _stamp(self.deps.now()), message=message):
+            self._measure_finished(run)
             logger.info("run finished", extra={"run_id": run_id, "state": state.value, "counts": run.counts})
             self._notify(run_id)
 
     def _fail(self, run: Run, text: str) -> None:
         if self.deps.runs.finish(run, RunState.FAILED, _stamp(self.deps.now()), message=text):
+            self._measure_finished(run)
             logger.warning("run failed", extra={"run_id": run.run_id, "reason": text})
             self._notify(run.run_id)
+
+    def _measure_finished(self, run: Run) -> None:
+        started = _parse(run.started_at or run.created_at)
+        accounts = sum(run.counts.get(name, 0) for name in AccountResult)
+        metrics.run_finished((self.deps.now() - started).total_seconds(), accounts)
 
     def _notify(self, run_id: str) -> None:
         if self.deps.notify is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, FatalError, RejectedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact
@@ -294,6 +295,21 @@ class AccountSyncer:
         *,
         retrying: bool = False,
     ) -> None:
+        if not retrying:
+            outcome = action.value if status is SyncStatus.SYNCED else status.value.lower()
+            # One line per ended sync: an Account's story in the logs (docs/operations.md).
+            logger.info(
+                "sync ended",
+                extra={
+                    "event": "sync_ended",
+                    "account_id": request.account_id,
+                    "outcome": outcome,
+                    "source": request.trigger.value,
+                    "run_id": request.run_id,
+                },
+            )
+            if request.run_id is None:  # a bulk run counts its Accounts when it accounts a batch
+                metrics.sync_finished(outcome, request.trigger)
         if isinstance(message_or_error, SyncError):
             message = message_or_error.message + (" (will retry)" if retrying else "")
             detail = message_or_error.detail
