@@ -26,6 +26,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, FatalError, RejectedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
+from chalicelib.services.sync import messages
 from chalicelib.services.sync.decide import (
     Decision,
     Verdict,
@@ -36,7 +37,6 @@ from chalicelib.services.sync.decide import (
     zoho_update,
 )
 from chalicelib.services.sync.directory import LiveDirectory
-from chalicelib.services.sync.messages import UNCHANGED, not_found_message, rejection_from_xero
 from chalicelib.services.xero_links import XeroLinks
 from chalicelib.store.errors import StaleStateError
 from chalicelib.xero.client import XeroClient
@@ -95,16 +95,10 @@ class AccountSyncer:
         lookup = field_map.contact_account_field
         contact = self.deps.zoho.get_record("Contacts", contact_id, ["id", lookup], deadline)
         if contact is None:
-            raise RejectedError(
-                f"Contact {contact_id} was not found in Zoho CRM (was it deleted?). If it still exists, "
-                "open its Account in Zoho CRM and click Sync to Xero."
-            )
+            raise RejectedError(messages.contact_not_found_message(contact_id))
         account = contact.get(lookup) or {}
         if not account.get("id"):
-            raise RejectedError(
-                "This Contact is not linked to an Account, so there is nothing to sync to Xero. "
-                "Set its Account Name in Zoho."
-            )
+            raise RejectedError(messages.NO_ACCOUNT)
         return str(account["id"])
 
     def sync(self, request: SyncRequest) -> SyncOutcome:
@@ -156,7 +150,7 @@ class AccountSyncer:
             "Accounts", request.account_id, field_map.account_fields(), request.deadline
         )
         if account is None:
-            raise RejectedError(not_found_message(request.account_id))
+            raise RejectedError(messages.not_found_message(request.account_id))
         return account
 
     def _write_to_xero(
@@ -175,7 +169,7 @@ class AccountSyncer:
         key = _idempotency_key(tenant_id, request.account_id, decision.contact_id, prepared.content_hash)
         [result] = self.deps.xero.save_contacts([body], idempotency_key=key, deadline=request.deadline)
         if not result.ok:
-            raise rejection_from_xero(result.errors, prepared.xero_contact.get("Name"))
+            raise messages.rejection_from_xero(result.errors, prepared.xero_contact.get("Name"))
         contact_id = str(result.contact_id)
         state = self._save_state(state, **synced_record(contact_id, tenant_id, prepared, self.deps.now()))
         outcome = SyncOutcome(
@@ -206,7 +200,7 @@ class AccountSyncer:
             account_id=request.account_id,
             status=SyncStatus.SYNCED,
             action=SyncAction.UNCHANGED,
-            message=UNCHANGED,
+            message=messages.UNCHANGED,
             xero_contact_id=state.xero_contact_id,
             warnings=list(prepared.warnings),
         )
@@ -296,20 +290,7 @@ class AccountSyncer:
         retrying: bool = False,
     ) -> None:
         if not retrying:
-            outcome = action.value if status is SyncStatus.SYNCED else status.value.lower()
-            # One line per ended sync: an Account's story in the logs (docs/operations.md).
-            logger.info(
-                "sync ended",
-                extra={
-                    "event": "sync_ended",
-                    "account_id": request.account_id,
-                    "outcome": outcome,
-                    "source": request.trigger.value,
-                    "run_id": request.run_id,
-                },
-            )
-            if request.run_id is None:  # a bulk run counts its Accounts when it accounts a batch
-                metrics.sync_finished(outcome, request.trigger)
+            _report_ended(request, action.value if status is SyncStatus.SYNCED else status.value.lower())
         if isinstance(message_or_error, SyncError):
             message = message_or_error.message + (" (will retry)" if retrying else "")
             detail = message_or_error.detail
@@ -333,6 +314,22 @@ class AccountSyncer:
 
 
 # --- helpers ---------------------------------------------------------------
+
+
+def _report_ended(request: SyncRequest, outcome: str) -> None:
+    # One line per ended sync: an Account's story in the logs (docs/operations.md).
+    logger.info(
+        "sync ended",
+        extra={
+            "event": "sync_ended",
+            "account_id": request.account_id,
+            "outcome": outcome,
+            "source": request.trigger.value,
+            "run_id": request.run_id,
+        },
+    )
+    if request.run_id is None:  # a bulk run counts its Accounts when it accounts a batch
+        metrics.sync_finished(outcome, request.trigger)
 
 
 def _idempotency_key(tenant_id: str, account_id: str, contact_id: str | None, content_hash: str) -> str:

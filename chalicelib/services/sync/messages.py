@@ -16,6 +16,10 @@ ADOPTED = "Synced to Xero (updated): linked to the existing Xero contact with th
 WOULD_CREATE = "Would create a Xero contact."
 WOULD_UPDATE = "Would update the Xero contact."
 WOULD_ADOPT = "Would update the Xero contact (linking the existing contact with the same name)."
+NO_ACCOUNT = (
+    "This Contact is not linked to an Account, so there is nothing to sync to Xero. "
+    "Set its Account Name in Zoho."
+)
 
 
 def archived_message(name: str, *, preview: bool = False) -> str:
@@ -63,6 +67,13 @@ def not_found_message(account_id: str) -> str:
     return (
         f"Account {account_id} was not found in Zoho CRM (was it deleted or merged?). If it still "
         "exists, open it in Zoho CRM and click Sync to Xero again."
+    )
+
+
+def contact_not_found_message(contact_id: str) -> str:
+    return (
+        f"Contact {contact_id} was not found in Zoho CRM (was it deleted?). If it still exists, "
+        "open its Account in Zoho CRM and click Sync to Xero."
     )
 
 

@@ -22,8 +22,10 @@ import pytest
 from chalicelib.errors import RejectedError
 from chalicelib.mapping import FieldMap, load_field_map, prepare_contact
 from chalicelib.services.sync.messages import (
+    NO_ACCOUNT,
     archived_message,
     claimed_in_run_message,
+    contact_not_found_message,
     erasure_message,
     name_conflict_message,
     not_found_message,
@@ -58,8 +60,10 @@ BUILT_ELSEWHERE = {
     "RejectedError(messages.archived_message(contact.name))",
     "RejectedError(messages.erasure_message(contact.name))",
     "ConflictError(claimed_in_run_message(owner))",
-    "RejectedError(not_found_message(request.account_id))",
+    "RejectedError(messages.not_found_message(request.account_id))",
     "RejectedError(not_found_message(item.account_id))",
+    "RejectedError(messages.contact_not_found_message(contact_id))",
+    "RejectedError(messages.NO_ACCOUNT)",
 }
 
 
@@ -184,6 +188,15 @@ def test_a_name_xero_already_has(number: str | None, linked: str | None) -> None
 
 def test_an_account_zoho_no_longer_has() -> None:
     assert_says_what_to_do(not_found_message("5725767000000400099"), "Account 5725767000000400099")
+
+
+def test_a_contact_zoho_no_longer_has() -> None:
+    assert_says_what_to_do(contact_not_found_message("5725767000000500099"), "Contact 5725767000000500099")
+
+
+def test_a_contact_with_no_account() -> None:
+    assert_says_what_to_do(NO_ACCOUNT, "Account Name")
+    assert "set" in actions_in(NO_ACCOUNT)
 
 
 @pytest.mark.parametrize("preview", [False, True])
