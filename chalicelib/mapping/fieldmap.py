@@ -82,6 +82,10 @@ class WriteBackFields:
     error: str
     error_max_length: int
 
+    def names(self) -> list[str]:
+        """The five field names, in the order the Zoho kit lists them."""
+        return [self.xero_id, self.contact_url, self.status, self.last_synced, self.error]
+
 
 @dataclass(frozen=True)
 class FieldMap:
@@ -97,12 +101,7 @@ class FieldMap:
     first_name_field: str
     last_name_field: str
     # Accounts: fields the service writes back after each attempt
-    xero_id_field: str
-    xero_contact_url_field: str
-    sync_status_field: str
-    last_synced_field: str
-    sync_error_field: str
-    sync_error_max_length: int
+    writeback: WriteBackFields
     # The Xero Contact, field by field
     xero_contact: ObjectSpec
     # Labels of the control fields for messages, keyed by the YAML key
@@ -116,31 +115,11 @@ class FieldMap:
         """Every Zoho field the Xero Contact is built from, in map order."""
         return list(_walk_sources(self.xero_contact))
 
-    @property
-    def writeback(self) -> WriteBackFields:
-        return WriteBackFields(
-            xero_id=self.xero_id_field,
-            contact_url=self.xero_contact_url_field,
-            status=self.sync_status_field,
-            last_synced=self.last_synced_field,
-            error=self.sync_error_field,
-            error_max_length=self.sync_error_max_length,
-        )
-
-    def writeback_field_names(self) -> list[str]:
-        return [
-            self.xero_id_field,
-            self.xero_contact_url_field,
-            self.sync_status_field,
-            self.last_synced_field,
-            self.sync_error_field,
-        ]
-
     def account_fields(self) -> list[str]:
         """API names to request for an Account (Zoho `fields=`, COQL select)."""
         mapped = [s.field for s in self.sources() if s.scope == "account"]
         control = [self.account_name_field, self.add_to_xero_field]
-        return _unique(["id", *control, *self.writeback_field_names(), *mapped])
+        return _unique(["id", *control, *self.writeback.names(), *mapped])
 
     def contact_fields(self) -> list[str]:
         """API names to request for an Account's Contacts."""

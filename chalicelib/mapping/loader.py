@@ -19,10 +19,9 @@ Attributes of the returned `FieldMap` (all Zoho API names are `str`):
 - `account_name_field`, `add_to_xero_field`: Account control fields.
 - `contact_account_field` (the Contact's lookup to its Account), `primary_contact_field`,
   `include_in_emails_field`, `first_name_field`, `last_name_field`: Contact control fields.
-- `xero_id_field`, `xero_contact_url_field`, `sync_status_field`, `last_synced_field`,
-  `sync_error_field`, `sync_error_max_length`: what the service writes back on the
-  Account (`writeback_field_names()` lists the five names; `writeback` groups them as
-  `.xero_id`, `.contact_url`, `.status`, `.last_synced`, `.error`, `.error_max_length`).
+- `writeback`: what the service writes back on the Account, as `.xero_id`,
+  `.contact_url`, `.status`, `.last_synced`, `.error` (field names) and
+  `.error_max_length`; `writeback.names()` lists the five names.
 - `account_fields()`, `contact_fields()`: every API name to request from Zoho
   (`fields=` parameter, COQL select), including `id`, control and write-back fields.
 - `label(key)`: the label of a control field for messages, by its YAML key

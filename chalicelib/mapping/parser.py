@@ -11,9 +11,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from chalicelib.errors import FatalError
 from chalicelib.mapping.fieldmap import (
@@ -24,8 +24,10 @@ from chalicelib.mapping.fieldmap import (
     RepeatSpec,
     Source,
     ValueSpec,
+    WriteBackFields,
     derive_label,
 )
+from chalicelib.mapping.map_file import MapFile, RepeatModel, ValueModel
 from chalicelib.mapping.values import ValueProblem, convert, lookup_key
 from chalicelib.mapping.xero_fields import CONTACT_FIELDS, XeroField
 
@@ -33,95 +35,11 @@ SUPPORTED_VERSIONS = (1,)
 # Zoho allows at most 50 columns in a COQL select and in a `fields=` list.
 MAX_ZOHO_FIELDS = 50
 
-_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _SOURCE = re.compile(r"^(account|primary|contact)\.([A-Za-z][A-Za-z0-9_]*)$")
 
 
 class FieldMapError(FatalError):
     """The field map file is malformed; nothing can sync until it is corrected."""
-
-
-# --- The fixed part of the file, checked by pydantic ------------------------------
-
-
-def _api_name(value: str) -> str:
-    if not _API_NAME.match(value) and value != "id":
-        raise ValueError(f"{value!r} is not a Zoho field API name (letters, digits and _, e.g. Add_to_Xero)")
-    return value
-
-
-ApiName = Annotated[str, AfterValidator(_api_name)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ZohoField(_Strict):
-    field: ApiName
-    label: str | None = Field(default=None, min_length=1)
-
-    def display(self) -> str:
-        return self.label or derive_label(self.field)
-
-
-def _field_ref(value: Any) -> Any:
-    # A control field is written either as its API name or as {field, label}.
-    return {"field": value} if isinstance(value, str) else value
-
-
-FieldRef = Annotated[ZohoField, BeforeValidator(_field_ref)]
-
-
-class AccountControls(_Strict):
-    name: FieldRef
-    add_to_xero: FieldRef
-
-
-class ContactControls(_Strict):
-    account_lookup: FieldRef
-    primary_contact: FieldRef
-    include_in_emails: FieldRef
-    first_name: FieldRef
-    last_name: FieldRef
-
-
-class WriteBack(_Strict):
-    xero_id: FieldRef
-    xero_contact_url: FieldRef
-    sync_status: FieldRef
-    last_synced: FieldRef
-    sync_error: FieldRef
-    # A Zoho multi-line text field holds 2000 characters by default (up to 32000).
-    sync_error_max_length: int = Field(ge=20, le=32000)
-
-
-class ZohoSection(_Strict):
-    accounts: AccountControls
-    contacts: ContactControls
-    write_back: WriteBack
-
-
-class MapFile(_Strict):
-    version: int
-    zoho: ZohoSection
-    xero_contact: dict[str, Any]
-
-
-class ValueModel(_Strict):
-    from_: str | None = Field(default=None, alias="from")
-    value: Any = None
-    type: Literal["string", "number", "integer", "boolean"] | None = None
-    lookup: dict[str, str | int | float | bool] | None = None
-    default: str | int | float | bool | None = None
-    label: str | None = Field(default=None, min_length=1)
-    required: bool = False
-
-
-class RepeatModel(_Strict):
-    for_each: Literal["other_contacts"]
-    max: int | None = Field(default=None, ge=1)
-    item: dict[str, Any]
 
 
 # --- Entry point --------------------------------------------------------------------
@@ -182,12 +100,14 @@ def _build(doc: MapFile, contact: ObjectSpec, origin: str) -> FieldMap:
         include_in_emails_field=z.contacts.include_in_emails.field,
         first_name_field=z.contacts.first_name.field,
         last_name_field=z.contacts.last_name.field,
-        xero_id_field=z.write_back.xero_id.field,
-        xero_contact_url_field=z.write_back.xero_contact_url.field,
-        sync_status_field=z.write_back.sync_status.field,
-        last_synced_field=z.write_back.last_synced.field,
-        sync_error_field=z.write_back.sync_error.field,
-        sync_error_max_length=z.write_back.sync_error_max_length,
+        writeback=WriteBackFields(
+            xero_id=z.write_back.xero_id.field,
+            contact_url=z.write_back.xero_contact_url.field,
+            status=z.write_back.sync_status.field,
+            last_synced=z.write_back.last_synced.field,
+            error=z.write_back.sync_error.field,
+            error_max_length=z.write_back.sync_error_max_length,
+        ),
         xero_contact=contact,
         labels={key: ref.display() for key, ref in controls.items()},
     )

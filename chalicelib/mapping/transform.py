@@ -85,17 +85,16 @@ def writeback_fields(
     """
     if status not in set(SyncStatus):
         raise ValueError(f"unknown sync status {status!r}; expected one of {[s.value for s in SyncStatus]}")
-    update: dict[str, Any] = {field_map.sync_status_field: str(status)}
+    names = field_map.writeback
+    update: dict[str, Any] = {names.status: str(status)}
     optional = {
-        field_map.xero_id_field: xero_contact_id,
-        field_map.xero_contact_url_field: xero_contact_url,
-        field_map.last_synced_field: synced_at,
+        names.xero_id: xero_contact_id,
+        names.contact_url: xero_contact_url,
+        names.last_synced: synced_at,
     }
     update.update({name: value for name, value in optional.items() if value})
     succeeded = status == SyncStatus.SYNCED
-    update[field_map.sync_error_field] = (
-        None if succeeded else _truncate(error, field_map.sync_error_max_length)
-    )
+    update[names.error] = None if succeeded else _truncate(error, names.error_max_length)
     return update
 
 

@@ -51,8 +51,8 @@ class AccountSearch:
             name=row.get(field_map.account_name_field),
             add_to_xero=bool(row.get(field_map.add_to_xero_field)),
             modified_at=row.get("Modified_Time"),
-            xero_id=row.get(field_map.xero_id_field),
-            sync_status=row.get(field_map.sync_status_field),
+            xero_id=row.get(field_map.writeback.xero_id),
+            sync_status=row.get(field_map.writeback.status),
         )
 
 
@@ -65,8 +65,8 @@ def build_query(text: str, field_map: FieldMap) -> str | None:
         name_field,
         field_map.add_to_xero_field,
         "Modified_Time",
-        field_map.xero_id_field,
-        field_map.sync_status_field,
+        field_map.writeback.xero_id,
+        field_map.writeback.status,
     ]
     criteria = []
     words = _WILDCARDS.sub(" ", term).strip()

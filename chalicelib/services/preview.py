@@ -1,9 +1,9 @@
 """What the next sync of one Account would change in Xero, field by field (old → new).
 
 Read-only: it reads the Account and its Contacts from Zoho, maps them with the same map
-and rules as a real sync (`prepare_contact`), finds the Xero contact the sync would write
-to (stored ContactID, else ContactNumber = the Zoho id, else an exact active name with no
-Contact Code) and compares. Nothing is written anywhere and no lock is taken.
+and rules as a real sync (`prepare_contact`), asks the sync's own decision
+(`services/sync/decide.py`, over the live Xero directory) what it would do and to which
+contact, and compares. Nothing is written anywhere and no lock is taken.
 
 Only the fields a sync sends can change: Xero keeps what an update leaves out, so a Zoho
 field that is empty (and therefore not sent) is shown as "kept".
@@ -19,10 +19,10 @@ from typing import Any, Protocol
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RejectedError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact
-from chalicelib.models.sync import AccountState, SyncStatus
-from chalicelib.services.sync_account import name_conflict_message
+from chalicelib.models.sync import AccountState
+from chalicelib.services.sync.decide import Decision, Verdict, decide, follow_merges
+from chalicelib.services.sync.directory import LiveDirectory
 
-MAX_MERGE_HOPS = 5
 # Keyed lists: Xero matches these items by their type, not their position.
 KEYED_LISTS = {"Phones": "PhoneType", "Addresses": "AddressType"}
 
@@ -109,83 +109,33 @@ class PreviewService:
             return Preview(account_id, PreviewOutcome.REJECTED, error.message, account_name=name)
         tenant_id = self.xero.tenant_id(deadline)
         state = self.states.get(account_id) or AccountState(account_id=account_id)
-        try:
-            existing, adopted = self._target(account_id, state, prepared, tenant_id, deadline)
-        except RejectedError as error:
-            return Preview(account_id, PreviewOutcome.REJECTED, error.message, account_name=name)
-        return _compare(account_id, name, prepared, existing, adopted, _skips(state, prepared, tenant_id))
-
-    # --- which Xero contact a sync would write to (mirrors AccountSyncer._resolve_target) ---
-
-    def _target(
-        self,
-        account_id: str,
-        state: AccountState,
-        prepared: PreparedContact,
-        tenant_id: str,
-        deadline: Deadline,
-    ) -> tuple[dict[str, Any] | None, bool]:
-        if state.xero_contact_id and state.tenant_id == tenant_id:
-            linked = self.xero.get_contact(state.xero_contact_id, deadline)
-            if linked is not None:
-                return self._usable(linked, deadline), False
-        by_number = self.xero.get_contact(account_id, deadline)
-        if by_number is not None:
-            return self._usable(by_number, deadline), False
-        return self._by_name(account_id, prepared, tenant_id, deadline)
-
-    def _usable(self, contact: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
-        for _ in range(MAX_MERGE_HOPS):
-            merged_into = contact.get("MergedToContactID")
-            if not merged_into or merged_into == contact.get("ContactID"):
-                break
-            survivor = self.xero.get_contact(merged_into, deadline)
-            if survivor is None:
-                break
-            contact = survivor
-        if contact.get("ContactStatus") == "ARCHIVED":
-            raise RejectedError(
-                f"The Xero contact for this Account (“{contact.get('Name')}”) is archived in Xero, so a "
-                "sync would stop. Restore it in Xero (Contacts › Archived › Restore) first."
+        directory = LiveDirectory(self.xero, deadline)
+        decision = decide(account_id, prepared, state, tenant_id, directory, self.states)
+        if decision.error is not None:
+            return Preview(
+                account_id, PreviewOutcome.REJECTED, decision.preview_rejection(), account_name=name
             )
-        return contact
-
-    def _by_name(
-        self, account_id: str, prepared: PreparedContact, tenant_id: str, deadline: Deadline
-    ) -> tuple[dict[str, Any] | None, bool]:
-        name = str(prepared.xero_contact.get("Name", ""))
-        matches = [
-            c
-            for c in self.xero.find_active_by_name(name, deadline)
-            if str(c.get("Name", "")).casefold() == name.casefold()
-        ]
-        if not matches:
-            return None, False
-        contact = matches[0]
-        owner_number = contact.get("ContactNumber")
-        linked = self.states.find_account_by_xero_contact(tenant_id, str(contact.get("ContactID")))
-        if owner_number or (linked and linked != account_id):
-            raise RejectedError(name_conflict_message(name, owner_number, linked))
-        return contact, True
+        return _compare(account_id, name, prepared, decision, _current(decision, directory))
 
 
-def _skips(state: AccountState, prepared: PreparedContact, tenant_id: str) -> bool:
-    """The sync's own shortcut: Zoho unchanged since the last successful sync → no Xero call."""
-    return (
-        state.status == SyncStatus.SYNCED
-        and state.xero_contact_id is not None
-        and state.tenant_id == tenant_id
-        and state.content_hash == prepared.content_hash
-    )
+def _current(decision: Decision, directory: LiveDirectory) -> dict[str, Any] | None:
+    """The Xero contact as it is now, to compare with. An unchanged Account is not looked up by
+    the sync at all; the preview still shows how its contact differs (edited in Xero?)."""
+    if decision.contact is None:
+        return None
+    contact = decision.contact
+    if decision.verdict is Verdict.UNCHANGED:
+        found = directory.by_id(contact.contact_id)
+        contact = follow_merges(found, directory) if found is not None else contact
+    return dict(contact.body) if contact.body is not None else None
 
 
 def _compare(
     account_id: str,
     name: Any,
     prepared: PreparedContact,
+    decision: Decision,
     existing: dict[str, Any] | None,
-    adopted: bool,
-    skipped: bool,
 ) -> Preview:
     new_values = flatten(prepared.xero_contact)
     old_values = flatten(existing or {})
@@ -203,12 +153,19 @@ def _compare(
         changes=changes,
         same=same,
         warnings=list(prepared.warnings),
-        skipped_by_hash=skipped,
+        skipped_by_hash=decision.verdict is Verdict.UNCHANGED,
     )
-    if existing is None:
+    _explain(preview, decision.verdict)
+    return preview
+
+
+def _explain(preview: Preview, verdict: Verdict) -> None:
+    """The preview's outcome and message, from the sync's verdict and the differences."""
+    changes = preview.changes
+    if verdict is Verdict.CREATE:
         preview.outcome = PreviewOutcome.CREATE
         preview.message = "The next sync would create a new Xero contact with these values."
-    elif skipped:
+    elif preview.skipped_by_hash:
         preview.outcome = PreviewOutcome.UNCHANGED
         preview.message = (
             "Nothing in Zoho changed since the last sync, so the next sync would not call Xero."
@@ -219,7 +176,7 @@ def _compare(
                 else ""
             )
         )
-    elif adopted:
+    elif verdict is Verdict.ADOPT:
         preview.outcome = PreviewOutcome.ADOPT
         preview.message = (
             f"Xero already has an active contact named “{preview.xero_contact_name}” with no Contact Code; "
@@ -232,7 +189,6 @@ def _compare(
     else:
         preview.outcome = PreviewOutcome.UNCHANGED
         preview.message = "Xero already has every value this Account would send; a sync would change nothing."
-    return preview
 
 
 # --- flattening Xero contacts into comparable paths -------------------------------------------

@@ -3,8 +3,9 @@
 Finding the Xero contact of 10,000 unknown Accounts one GET at a time would cost
 20,000 calls, four times Xero's daily limit. Instead a run pages through every
 contact (1,000 per call, archived included) once, and each batch resolves its
-Accounts from this index: by ContactID (following merges), by ContactNumber (our
-Zoho id) and by exact active name.
+Accounts from this index: by ContactID, by ContactNumber (our Zoho id) and by exact
+active name. It is a `ContactDirectory` for `services/sync/decide.py`, which follows
+merges and judges what it finds exactly as it does for a click.
 
 A contact created after the index was built (say by a button click during the run)
 is not in it; Xero's own uniqueness rules (ContactNumber across all contacts, Name
@@ -15,12 +16,12 @@ single-Account sync for that Account, which looks it up directly.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from chalicelib.services.sync.decide import XeroContact
 
 # One row per contact: [ContactID, ContactNumber, Name, ContactStatus, MergedToContactID]
 Row = list[Any]
-MAX_MERGE_HOPS = 5
 
 
 def index_row(contact: dict[str, Any]) -> Row:
@@ -33,55 +34,29 @@ def index_row(contact: dict[str, Any]) -> Row:
     ]
 
 
-@dataclass(frozen=True)
-class IndexedContact:
-    contact_id: str
-    number: str | None
-    name: str
-    status: str
-    merged_to: str | None
-
-    @property
-    def active(self) -> bool:
-        return self.status == "ACTIVE"
-
-
 class XeroIndex:
+    complete = False  # a snapshot: contacts created after it was taken are missing
+
     def __init__(self, rows: Iterable[Row]) -> None:
-        self._by_id: dict[str, IndexedContact] = {}
-        self._by_number: dict[str, IndexedContact] = {}
-        self._active_by_name: dict[str, IndexedContact] = {}
+        self._by_id: dict[str, XeroContact] = {}
+        self._by_number: dict[str, XeroContact] = {}
+        self._active_by_name: dict[str, XeroContact] = {}
         for row in rows:
-            contact = IndexedContact(str(row[0]), row[1], str(row[2]), str(row[3]), row[4])
+            contact = XeroContact(str(row[0]), row[1], str(row[2]), str(row[3]), row[4])
             self._by_id[contact.contact_id.lower()] = contact
             if contact.number:
                 self._by_number[contact.number.casefold()] = contact
-            if contact.active:
+            if contact.status == "ACTIVE":
                 self._active_by_name.setdefault(contact.name.casefold(), contact)
 
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def by_id(self, contact_id: str) -> IndexedContact | None:
-        return self._follow(self._by_id.get(contact_id.lower()))
+    def by_id(self, contact_id: str) -> XeroContact | None:
+        return self._by_id.get(contact_id.lower())
 
-    def by_number(self, number: str) -> IndexedContact | None:
-        return self._follow(self._by_number.get(number.casefold()))
+    def by_number(self, number: str) -> XeroContact | None:
+        return self._by_number.get(number.casefold())
 
-    def active_by_name(self, name: str) -> IndexedContact | None:
+    def active_by_name(self, name: str) -> XeroContact | None:
         return self._active_by_name.get(name.casefold())
-
-    def _follow(self, contact: IndexedContact | None) -> IndexedContact | None:
-        """The surviving contact of a merge (Xero keeps the loser, archived, pointing at it)."""
-        for _ in range(MAX_MERGE_HOPS):
-            if (
-                contact is None
-                or not contact.merged_to
-                or contact.merged_to.lower() == contact.contact_id.lower()
-            ):
-                return contact
-            survivor = self._by_id.get(contact.merged_to.lower())
-            if survivor is None:
-                return contact
-            contact = survivor
-        return contact

@@ -42,6 +42,12 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture
 def live(stack: LocalStack) -> Iterator[LocalStack]:
     """A clean slate for each test."""
+    clean_slate(stack)
+    yield stack
+
+
+def clean_slate(stack: LocalStack) -> None:
+    """Seeded stand-ins, an empty table and an empty queue (also for a test that starts over)."""
     from chalicelib import wiring
     from chalicelib.settings import get_settings
     from chalicelib.store.schema import create_table
@@ -54,7 +60,6 @@ def live(stack: LocalStack) -> Iterator[LocalStack]:
     stack.xero.reset()
     stack.zoho.reset()
     wiring._container.cache_clear()
-    yield stack
 
 
 @pytest.fixture

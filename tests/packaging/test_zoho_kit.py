@@ -78,10 +78,10 @@ def test_field_types_and_picklists_match_what_the_service_reads_and_writes() -> 
     field_map = load_field_map()
     accounts = _documented_fields("### Accounts")
     assert accounts[field_map.add_to_xero_field][2] == "Checkbox"
-    assert accounts[field_map.xero_contact_url_field][2] == "URL"
-    assert accounts[field_map.last_synced_field][2] == "Date/Time"
-    assert _picklist(accounts[field_map.sync_status_field][2]) == [s.value for s in SyncStatus]
-    assert f"{field_map.sync_error_max_length} characters" in accounts[field_map.sync_error_field][2]
+    assert accounts[field_map.writeback.contact_url][2] == "URL"
+    assert accounts[field_map.writeback.last_synced][2] == "Date/Time"
+    assert _picklist(accounts[field_map.writeback.status][2]) == [s.value for s in SyncStatus]
+    assert f"{field_map.writeback.error_max_length} characters" in accounts[field_map.writeback.error][2]
     frequency = "Invoices_Due_Date_Frequency"
     assert _picklist(accounts[frequency][2]) == list(_lookup_values(field_map, frequency))
     contacts = _documented_fields("### Contacts")

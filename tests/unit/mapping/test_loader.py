@@ -27,14 +27,14 @@ def test_shipped_map_names_the_zoho_fields(field_map: FieldMap) -> None:
     assert field_map.contact_account_field == "Account_Name"
     assert field_map.primary_contact_field == "Primary_Contact"
     assert field_map.include_in_emails_field == "Include_in_Emails"
-    assert field_map.writeback_field_names() == [
+    assert field_map.writeback.names() == [
         "Xero_ID",
         "Xero_Contact_URL",
         "Xero_Sync_Status",
         "Xero_Last_Synced",
         "Xero_Sync_Error",
     ]
-    assert field_map.sync_error_max_length == 2000
+    assert field_map.writeback.error_max_length == 2000
     group = field_map.writeback
     assert (group.xero_id, group.contact_url, group.status, group.last_synced, group.error) == (
         "Xero_ID",

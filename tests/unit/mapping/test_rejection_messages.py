@@ -21,8 +21,16 @@ import pytest
 
 from chalicelib.errors import RejectedError
 from chalicelib.mapping import FieldMap, load_field_map, prepare_contact
-from chalicelib.services.sync_account import name_conflict_message, not_found_message, rejection_from_xero
-from chalicelib.xero.client import ElementResult
+from chalicelib.services.sync.messages import (
+    NO_ACCOUNT,
+    archived_message,
+    claimed_in_run_message,
+    contact_not_found_message,
+    erasure_message,
+    name_conflict_message,
+    not_found_message,
+    rejection_from_xero,
+)
 from tests.unit.mapping.helpers import make_contact, zoho_account, zoho_contacts
 
 CHALICELIB = Path(__file__).resolve().parents[3] / "chalicelib"
@@ -48,11 +56,14 @@ ACTIONS = {
 # Rejections whose text is not a literal at the raise: each is built by something covered below.
 BUILT_ELSEWHERE = {
     "RejectedError(' '.join(parts))",  # Problems.raise_if_any: the value problems above
-    "RejectedError(name_conflict_message(name, owner_number, linked))",
-    "ConflictError(name_conflict_message(name, owner_number, linked_account))",
-    "ConflictError(name_conflict_message(name, by_name.number, linked_account))",
-    "RejectedError(not_found_message(request.account_id))",
+    "ConflictError(messages.name_conflict_message(name, same.number, owner))",
+    "RejectedError(messages.archived_message(contact.name))",
+    "RejectedError(messages.erasure_message(contact.name))",
+    "ConflictError(claimed_in_run_message(owner))",
+    "RejectedError(messages.not_found_message(request.account_id))",
     "RejectedError(not_found_message(item.account_id))",
+    "RejectedError(messages.contact_not_found_message(contact_id))",
+    "RejectedError(messages.NO_ACCOUNT)",
 }
 
 
@@ -179,6 +190,32 @@ def test_an_account_zoho_no_longer_has() -> None:
     assert_says_what_to_do(not_found_message("5725767000000400099"), "Account 5725767000000400099")
 
 
+def test_a_contact_zoho_no_longer_has() -> None:
+    assert_says_what_to_do(contact_not_found_message("5725767000000500099"), "Contact 5725767000000500099")
+
+
+def test_a_contact_with_no_account() -> None:
+    assert_says_what_to_do(NO_ACCOUNT, "Account Name")
+    assert "set" in actions_in(NO_ACCOUNT)
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_xero_contact_that_is_archived(preview: bool) -> None:
+    message = archived_message("Juniper Legal", preview=preview)
+    assert_says_what_to_do(message, "Juniper Legal")
+    assert "restore" in actions_in(message)
+
+
+def test_a_xero_contact_with_a_data_erasure_request() -> None:
+    message = erasure_message("Juniper Legal")
+    assert_says_what_to_do(message, "data-erasure request")
+    assert "resolve" in actions_in(message)
+
+
+def test_two_accounts_of_one_run_on_one_xero_contact() -> None:
+    assert_says_what_to_do(claimed_in_run_message("5725767000000400099"), "Zoho id 5725767000000400099")
+
+
 @pytest.mark.parametrize(
     ("errors", "field"),
     [
@@ -189,7 +226,7 @@ def test_an_account_zoho_no_longer_has() -> None:
 )
 def test_what_xero_refuses(errors: list[str], field: str, field_map: FieldMap) -> None:
     prepared = prepare_contact(zoho_account(12), [], field_map)
-    message = rejection_from_xero(ElementResult(ok=False, contact={}, errors=errors), prepared).message
+    message = rejection_from_xero(errors, prepared.xero_contact.get("Name")).message
     assert_says_what_to_do(message, field)
 
 

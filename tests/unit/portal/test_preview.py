@@ -16,6 +16,7 @@ from chalicelib.mapping import FieldMap, load_field_map, prepare_contact
 from chalicelib.mapping.loader import REPO_MAP
 from chalicelib.models.sync import AccountState, SyncStatus
 from chalicelib.services.preview import PreviewOutcome, PreviewService, flatten
+from tests.fakes import FakeXeroContacts as FakeXero
 from tests.unit.mapping.helpers import zoho_account, zoho_contacts
 
 TENANT = "tenant-1"
@@ -32,28 +33,6 @@ class FakeZoho:
 
     def get_related_contacts(self, account_id: str, fields: list[str], deadline: Deadline) -> list[dict]:
         return copy.deepcopy(self.contacts.get(account_id, []))
-
-
-class FakeXero:
-    def __init__(self, *contacts: dict[str, Any]) -> None:
-        self.contacts = list(contacts)
-        self.writes = 0  # a preview must never write
-
-    def tenant_id(self, deadline: Deadline) -> str:
-        return TENANT
-
-    def get_contact(self, key: str, deadline: Deadline) -> dict[str, Any] | None:
-        for contact in self.contacts:
-            if key in (contact.get("ContactID"), contact.get("ContactNumber")):
-                return copy.deepcopy(contact)
-        return None
-
-    def find_active_by_name(self, name: str, deadline: Deadline) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(c)
-            for c in self.contacts
-            if c.get("Name", "").casefold() == name.casefold() and c.get("ContactStatus") == "ACTIVE"
-        ]
 
 
 class FakeStates:
@@ -88,6 +67,19 @@ def service(field_map: FieldMap, zoho: FakeZoho, xero: FakeXero, states: FakeSta
     return PreviewService(zoho, xero, states, lambda: field_map)
 
 
+def preview_unchanged_since_synced_to(field_map: FieldMap, contact: dict[str, Any]) -> Any:
+    """The preview of Acme, unchanged in Zoho since it was synced to `contact` as it is now in Xero."""
+    prepared = prepare_contact(zoho_account(1), zoho_contacts(1), field_map)
+    state = AccountState(
+        ACME,
+        xero_contact_id=contact["ContactID"],
+        tenant_id=TENANT,
+        status=SyncStatus.SYNCED,
+        content_hash=prepared.content_hash,
+    )
+    return service(field_map, FakeZoho(1), FakeXero(contact), FakeStates(state)).preview(ACME, Deadline(5))
+
+
 def test_an_account_never_synced_would_create_a_contact_with_every_mapped_value(field_map: FieldMap) -> None:
     preview = service(field_map, FakeZoho(1), FakeXero(), FakeStates()).preview(ACME, Deadline(5))
     assert preview.outcome is PreviewOutcome.CREATE
@@ -117,18 +109,8 @@ def test_a_changed_phone_and_city_show_old_and_new_and_nothing_else_changes(fiel
 
 
 def test_unchanged_zoho_data_means_no_xero_call_even_when_xero_was_edited(field_map: FieldMap) -> None:
-    prepared = prepare_contact(zoho_account(1), zoho_contacts(1), field_map)
     edited_in_xero = xero_copy_of(field_map, 1, EmailAddress="someone.else@acme.example")
-    state = AccountState(
-        ACME,
-        xero_contact_id=edited_in_xero["ContactID"],
-        tenant_id=TENANT,
-        status=SyncStatus.SYNCED,
-        content_hash=prepared.content_hash,
-    )
-    preview = service(field_map, FakeZoho(1), FakeXero(edited_in_xero), FakeStates(state)).preview(
-        ACME, Deadline(5)
-    )
+    preview = preview_unchanged_since_synced_to(field_map, edited_in_xero)
     assert preview.outcome is PreviewOutcome.UNCHANGED
     assert preview.skipped_by_hash
     assert "would not call Xero" in preview.message
@@ -179,11 +161,24 @@ def test_data_that_must_be_fixed_in_zoho_shows_the_rejection_message(field_map: 
     assert preview.account_name == "Coastal Surf Supplies"
 
 
-def test_an_archived_xero_contact_is_reported_not_revived(field_map: FieldMap) -> None:
-    archived = xero_copy_of(field_map, 1, ContactStatus="ARCHIVED")
-    preview = service(field_map, FakeZoho(1), FakeXero(archived), FakeStates()).preview(ACME, Deadline(5))
+@pytest.mark.parametrize(
+    ("status", "words"), [("ARCHIVED", "archived"), ("GDPRREQUEST", "data-erasure request")]
+)
+def test_an_archived_or_erased_xero_contact_stops_the_preview_as_it_stops_the_sync(
+    field_map: FieldMap, status: str, words: str
+) -> None:
+    stopped = xero_copy_of(field_map, 1, ContactStatus=status)
+    preview = service(field_map, FakeZoho(1), FakeXero(stopped), FakeStates()).preview(ACME, Deadline(5))
     assert preview.outcome is PreviewOutcome.REJECTED
-    assert "archived" in preview.message
+    assert words in preview.message
+
+
+def test_unchanged_in_zoho_previews_unchanged_even_if_archived_in_xero_since(field_map: FieldMap) -> None:
+    # The sync does not call Xero for an unchanged Account, so it would not stop either.
+    archived = xero_copy_of(field_map, 1, ContactStatus="ARCHIVED")
+    preview = preview_unchanged_since_synced_to(field_map, archived)
+    assert preview.outcome is PreviewOutcome.UNCHANGED
+    assert preview.skipped_by_hash
 
 
 def test_an_unknown_account_says_so(field_map: FieldMap) -> None:

@@ -1,0 +1,1 @@
+"""The sync's decision logic (`decide`), its words (`messages`) and the live Xero directory."""

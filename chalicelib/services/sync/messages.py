@@ -1,0 +1,99 @@
+"""The words of the sync's decisions, one builder per situation.
+
+A finance or sales user reads these on the Account in Zoho, in the button's answer,
+in the portal and in a run's problems, so each one says what happened and what to do
+(tests/unit/mapping/test_rejection_messages.py checks every builder and every literal).
+"""
+
+from __future__ import annotations
+
+from chalicelib.errors import ConflictError, RejectedError
+
+UNCHANGED = "Already up to date in Xero; nothing to change."
+CREATED = "Synced to Xero (created)."
+UPDATED = "Synced to Xero (updated)."
+ADOPTED = "Synced to Xero (updated): linked to the existing Xero contact with the same name."
+WOULD_CREATE = "Would create a Xero contact."
+WOULD_UPDATE = "Would update the Xero contact."
+WOULD_ADOPT = "Would update the Xero contact (linking the existing contact with the same name)."
+NO_ACCOUNT = (
+    "This Contact is not linked to an Account, so there is nothing to sync to Xero. "
+    "Set its Account Name in Zoho."
+)
+
+
+def archived_message(name: str, *, preview: bool = False) -> str:
+    if preview:  # the preview speaks of the sync to come
+        return (
+            f"The Xero contact for this Account (“{name}”) is archived in Xero, so a "
+            "sync would stop. Restore it in Xero (Contacts › Archived › Restore) first."
+        )
+    return (
+        f"The Xero contact for this Account (“{name}”) is archived in Xero, "
+        "and we do not restore archived contacts on our own. Restore it in Xero "
+        "(Contacts › Archived › Restore) and sync again, or untick Add to Xero."
+    )
+
+
+def erasure_message(name: str) -> str:
+    return (
+        f"The Xero contact for this Account (“{name}”) has a data-erasure request "
+        "in Xero, so it cannot be updated. Resolve it in Xero, then sync again."
+    )
+
+
+def name_conflict_message(name: str, owner_number: str | None, linked_account: str | None) -> str:
+    if owner_number:
+        owner = f"its Contact Code is {owner_number}"
+    else:
+        owner = f"it is already linked to Zoho Account {linked_account}"
+    return (
+        f"Xero already has a different contact named “{name}” ({owner}). Xero needs contact names "
+        "to be unique, so this Account was not synced, to avoid a duplicate. Rename the Account in "
+        "Zoho (for example add the city), or, if both are the same customer, clear the Contact Code "
+        "on the Xero contact so we can link it."
+    )
+
+
+def claimed_in_run_message(owner_account: str) -> str:
+    return (
+        f"Another Account in this run (Zoho id {owner_account}) matched the same Xero contact. "
+        "Xero needs contact names to be unique: rename one of the Accounts in Zoho CRM, "
+        "then sync again."
+    )
+
+
+def not_found_message(account_id: str) -> str:
+    return (
+        f"Account {account_id} was not found in Zoho CRM (was it deleted or merged?). If it still "
+        "exists, open it in Zoho CRM and click Sync to Xero again."
+    )
+
+
+def contact_not_found_message(contact_id: str) -> str:
+    return (
+        f"Contact {contact_id} was not found in Zoho CRM (was it deleted?). If it still exists, "
+        "open its Account in Zoho CRM and click Sync to Xero."
+    )
+
+
+def rejection_from_xero(errors: list[str], name: object) -> RejectedError:
+    """What Xero's refusal of one contact (its ValidationErrors) means for the user."""
+    text = " ".join(m for m in errors if m) or "no reason given"
+    if "already assigned to another contact" in text and "name" in text.lower():
+        return ConflictError(
+            f"Xero already has a different contact named “{name}”. Xero needs contact names to be unique, "
+            "so this Account was not synced. Rename the Account in Zoho, or merge the contacts in Xero.",
+            detail=text,
+        )
+    if "Website" in text:
+        return RejectedError(
+            "Xero will not update this contact because the website saved on it in Xero is not a valid "
+            "address (it must start with http:// or https://). Fix the website in Xero, then sync again.",
+            detail=text,
+        )
+    return RejectedError(
+        f"Xero did not accept this contact: {text.rstrip('. ')}. Correct the field Xero names on the "
+        "Account or its contacts in Zoho CRM, then sync again.",
+        detail=text,
+    )
