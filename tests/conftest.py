@@ -15,6 +15,11 @@ import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
 from sandbox.common import ServerThread
+from sandbox.moto_fit import fit_moto
+
+# In-process moto (mock_aws) gets the same fixes as the local stacks' moto server: no
+# whole-table copies per transaction and no retained model instances (sandbox/moto_fit.py).
+fit_moto()
 
 
 @dataclass
