@@ -67,6 +67,9 @@ def configure(verbose: bool) -> None:
     logging.getLogger("sandbox").setLevel(logging.INFO)
     for name in PER_REQUEST_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    # "Connection pool is full, discarding connection": one warning per request once more
+    # threads share a boto3 client than its pool holds (never in Lambda: one request at a time).
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def guard_handlers(*logger_names: str) -> None:
