@@ -106,6 +106,12 @@ class StackProcess:
                 values[name] = round(int(rest.split()[0]) / 1024, 1)
         return {"peak_rss_mb": values["VmHWM"], "rss_mb": values["VmRSS"]}
 
+    def cpu_s(self) -> float:
+        """CPU seconds the stack process has used (user + system): wall time depends on what
+        else the machine runs, this does not."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> float:
         """SIGINT (Ctrl-C) and wait; returns how long the stack took to exit."""
         if self.process is None or self.process.poll() is not None:
@@ -197,7 +203,9 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
             results = []
             for number in range(1, runs + 1):
                 stack.reset_peak()
+                cpu = stack.cpu_s()
                 run = run_to_end(api)
+                run["stack_cpu_s"] = round(stack.cpu_s() - cpu, 2)
                 click = press_buttons(zoho, account_ids, (number - 1) * per_run, per_run)
                 results.append({"run": number, **run, "clicks": click, **stack.memory_mb()})
                 print(_row(results[-1]), flush=True)
@@ -205,6 +213,8 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
     finally:
         stack.stop()
     return {
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
         "accounts_generated": accounts,
         "accounts_in_zoho": len(account_ids),
         "stack_rss_at_start_mb": started_mb["rss_mb"],
@@ -238,7 +248,7 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 def _row(r: dict[str, Any]) -> str:
     c = r["clicks"]
     return (
-        f"run {r['run']:>2}: {r['wall_s']:>6.1f} s  {r['state']:<22} peak RSS {r['peak_rss_mb']:>7.1f} MB"
+        f"run {r['run']:>2}: {r['wall_s']:>6.1f} s (stack CPU {r['stack_cpu_s']:>5.1f} s)  {r['state']:<22} peak RSS {r['peak_rss_mb']:>7.1f} MB"
         f"  RSS {r['rss_mb']:>7.1f} MB  clicks {c['clicks']} p50 {c['p50_ms']} ms p95 {c['p95_ms']} ms"
         f"  {c['outcomes']}"
     )
@@ -246,13 +256,13 @@ def _row(r: dict[str, Any]) -> str:
 
 def table(soak_results: dict[str, Any]) -> str:
     lines = [
-        "| run | wall time | state | stack peak RSS | clicks | click p50 / p95 |",
-        "| ---: | ---: | --- | ---: | ---: | ---: |",
+        "| run | wall time | stack CPU | state | stack peak RSS | clicks | click p50 / p95 |",
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for r in soak_results["runs"]:
         c = r["clicks"]
         lines.append(
-            f"| {r['run']} | {r['wall_s']:.1f} s | {r['state']} | {r['peak_rss_mb']:.0f} MB | {c['clicks']} "
+            f"| {r['run']} | {r['wall_s']:.1f} s | {r['stack_cpu_s']:.1f} s | {r['state']} | {r['peak_rss_mb']:.0f} MB | {c['clicks']} "
             f"| {c['p50_ms']} / {c['p95_ms']} ms |"
         )
     s = soak_results["summary"]
