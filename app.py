@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
+from chalicelib import metrics, tracing
 from chalicelib.observability import logger, wire_library_loggers
 from chalicelib.portal import portal
 
@@ -16,6 +17,9 @@ app.register_middleware(
     ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)),
     "http",
 )
+# Every handler: an X-Ray subsegment (chalicelib/tracing.py) and its metrics written when it ends.
+app.register_middleware(tracing.trace_invocation, "all")
+app.register_middleware(metrics.flush_after, "all")
 wire_library_loggers()
 app.register_blueprint(portal, url_prefix="/portal")  # the admin portal: chalicelib/portal
 
@@ -55,7 +59,7 @@ def zoho_webhook() -> Response:
     from chalicelib.errors import InvalidRequestError
     from chalicelib.services.webhook import handle_webhook
     from chalicelib.services.webhook_parsing import parse_webhook
-    from chalicelib.webhook_auth import MAX_BODY_BYTES, is_authentic
+    from chalicelib.webhook_auth import MAX_BODY_BYTES, refusal
     from chalicelib.wiring import container
 
     request = app.current_request
@@ -63,9 +67,15 @@ def zoho_webhook() -> Response:
     if len(raw) > MAX_BODY_BYTES:
         return _json(413, {"status": "error", "message": "The request body is larger than 64 KB."})
     services = container()
-    if not is_authentic(raw, request.headers, services.settings.secret("WEBHOOK_TOKEN")):
-        logger.warning("webhook refused: missing or wrong token/signature")
-        return _json(401, {"status": "error", "message": "Missing or wrong webhook token."})
+    refused = refusal(
+        raw,
+        request.headers,
+        services.settings.secret("WEBHOOK_TOKEN"),
+        max_age_seconds=services.settings.WEBHOOK_MAX_AGE_SECONDS,
+    )
+    if refused is not None:
+        logger.warning("webhook refused", extra={"reason": refused})
+        return _json(401, {"status": "error", "message": refused})
     try:
         webhook = parse_webhook(raw, request.headers.get("content-type", JSON))
     except InvalidRequestError as error:
@@ -92,7 +102,10 @@ def sync_worker(event: Any) -> dict[str, list[dict[str, str]]]:
     from chalicelib.wiring import container, lambda_deadline
 
     services = container()
-    messages = [_queued_message(record.to_dict()) for record in event]
+    records = [record.to_dict() for record in event]
+    for record in records:
+        metrics.queue_age("sync", record.get("attributes") or {})
+    messages = [_queued_message(record) for record in records]
     with logger.append_context_keys(handler="sync_worker"):
         failed = process_messages(
             messages,
@@ -128,13 +141,17 @@ def run_worker(event: Any) -> dict[str, list[dict[str, str]]]:
         raw = record.to_dict()
         message_id = str(raw.get("messageId"))
         logger.set_correlation_id(message_id)
+        metrics.queue_age("runs", raw.get("attributes") or {})
         receives = int((raw.get("attributes") or {}).get("ApproximateReceiveCount", 1))
         try:
             message = RunMessage.model_validate_json(str(raw.get("body", "")))
         except ValueError:
             logger.error("dropping unreadable run message", extra={"message_id": message_id})
             continue
-        with logger.append_context_keys(handler="run_worker", run_id=message.run_id):
+        with (
+            logger.append_context_keys(handler="run_worker", run_id=message.run_id),
+            tracing.subsegment(f"## run {message.kind}", run_id=message.run_id, message_id=message_id),
+        ):
             if not _run_one(services, message, lambda_deadline(event.context), receives):
                 failed.append(message_id)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from chalicelib import metrics, tracing
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RateLimitedError, RetriableError
 
@@ -107,18 +108,24 @@ class HttpService:
         timeout = deadline.timeout(self.timeout)
         self.calls += 1
         self._thread_calls.count = self.calls_in_this_thread() + 1
+        path = httpx.URL(url).path
         try:
-            response = self.client.request(method, url, timeout=timeout, **kwargs)
+            with tracing.upstream_call(self.name, method, path) as traced_status:
+                response = self.client.request(method, url, timeout=timeout, **kwargs)
+                traced_status(response.status_code)
         except httpx.TimeoutException as exc:
+            metrics.upstream_answer(self.name, None)
             raise RetriableError(
                 f"{self.name} did not answer in time. We will try again.",
-                detail=f"{type(exc).__name__} on {method} {httpx.URL(url).path}",
+                detail=f"{type(exc).__name__} on {method} {path}",
             ) from exc
         except httpx.TransportError as exc:
+            metrics.upstream_answer(self.name, None)
             raise RetriableError(
                 f"Could not reach {self.name}. We will try again.",
-                detail=f"{type(exc).__name__} on {method} {httpx.URL(url).path}",
+                detail=f"{type(exc).__name__} on {method} {path}",
             ) from exc
+        metrics.upstream_answer(self.name, response.status_code)
         if self.on_response is not None:
             self.on_response(response)
         return response

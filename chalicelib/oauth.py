@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, FatalError
 from chalicelib.models.sync import TokenSet
@@ -111,6 +112,7 @@ class TokenManager:
         try:
             new = self.exchange(leased, deadline)
         except FatalError as error:
+            metrics.token_refresh_failed(self.provider)
             # "event" is a stable field: the stack's CloudWatch metric filter counts these.
             logger.warning(
                 "the provider refused to issue a token",
@@ -119,6 +121,7 @@ class TokenManager:
             self.store.abort_refresh(self.provider, self.owner, error.message)
             raise
         except Exception:
+            metrics.token_refresh_failed(self.provider)  # e.g. the provider did not answer
             self.store.abort_refresh(self.provider, self.owner, None)
             raise
         new.refreshed_at = self.clock()

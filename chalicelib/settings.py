@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")
+    # A signed button click older than this (or over a minute ahead of our clock) is refused.
+    WEBHOOK_MAX_AGE_SECONDS: float = Field(default=300.0, ge=30, le=3600)
     ADMIN_TOKEN: SecretStr = SecretStr("")
 
     # The portal (/portal): sign-in password as a salted scrypt hash

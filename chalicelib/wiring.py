@@ -305,6 +305,12 @@ class Container:
         return SessionRevocations(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
+    def oauth_states(self) -> Any:
+        from chalicelib.store.portal_settings import OAuthStates
+
+        return OAuthStates(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
     def signin_throttle(self) -> Any:
         from chalicelib.store.portal_settings import SignInThrottle
 

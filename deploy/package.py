@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -31,6 +32,9 @@ ZIP = "deployment.zip"
 # Never shipped: bytecode from a developer's machine, and the operator's command line.
 LEFT_OUT = ("__pycache__", "*.pyc", "*.pyo")
 OPERATOR_ONLY = ("cli",)
+# The Lambda Python runtime has boto3 and botocore; aws-xray-sdk (for Powertools Tracer) pulls
+# botocore in as a dependency, 16 MB of the zip for a copy the runtime already has.
+RUNTIME_PROVIDED = re.compile(r"^(botocore|botocore-[^/]+\.dist-info)/")
 RATE_HOURS = re.compile(r"rate\((\d+) hours?\)")
 DEFAULT_REGION = "us-east-1"  # chalice needs one to package; the template uses ${AWS::Region}
 
@@ -64,7 +68,18 @@ def build(stage: str, out: Path, *, project: Path = ROOT) -> Path:
     )
     template = out / TEMPLATE
     _finish_template(template, stage)
+    _drop_runtime_provided(out / ZIP)
     return template
+
+
+def _drop_runtime_provided(zip_path: Path) -> None:
+    """Rewrite the zip without the packages the Lambda runtime provides (RUNTIME_PROVIDED)."""
+    slim = zip_path.with_suffix(".slim.zip")
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(slim, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if not RUNTIME_PROVIDED.match(info.filename):
+                target.writestr(info, source.read(info))
+    slim.replace(zip_path)
 
 
 def _stage_sources(project: Path, source: Path) -> None:

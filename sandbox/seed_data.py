@@ -87,12 +87,13 @@ def _contact(
     return base
 
 
-# Each entry says what it demonstrates; `expect` is what a sync should do with it.
+# Each entry says what it demonstrates; `expect` is what a sync does with it (created / updated /
+# rejected: why). The README's "Seeded Accounts" table is `readme_table()`, checked by a test.
 ZOHO_ACCOUNTS: list[dict[str, Any]] = [
     _account(
         1,
         "Acme Widgets Pty Ltd",
-        expect="created",
+        expect="created: every mapped field filled (phones, both addresses, payment terms)",
         Phone="+61 2 9000 1000",
         Fax="+61 2 9000 1001",
         Website="https://acme.example",
@@ -114,7 +115,7 @@ ZOHO_ACCOUNTS: list[dict[str, Any]] = [
     _account(
         2,
         "Blue Mountain Bakery",
-        expect="created",
+        expect="created: three contacts; the primary is the Xero contact's person, two more are additional people",
         Phone="+61 2 4782 0000",
         Billing_Street="1 Katoomba St",
         Billing_City="Katoomba",
@@ -124,24 +125,43 @@ ZOHO_ACCOUNTS: list[dict[str, Any]] = [
         Invoices_Due_Date_Day=14,
         Invoices_Due_Date_Frequency="day(s) after invoice date",
     ),
-    _account(3, None, expect="rejected: Account Name is required"),
-    _account(4, "Coastal Surf Supplies", Add_to_Xero=False, expect="rejected: Add to Xero is not ticked"),
-    _account(5, "Delta Logistics", expect="rejected: several contacts, none primary"),
-    _account(6, "Evergreen Landscaping", expect="rejected: two primary contacts"),
-    _account(7, "Fjord & Fell Outfitters", expect="updated: adopts the same-name Xero contact"),
-    _account(8, "Greenleaf Organics", expect="rejected: name taken by another contact in Xero"),
+    _account(3, None, expect="rejected: Account Name is empty"),
+    _account(
+        4,
+        "Coastal Surf Supplies",
+        Add_to_Xero=False,
+        expect="rejected: Add to Xero is not ticked (bulk runs leave it out)",
+    ),
+    _account(5, "Delta Logistics", expect="rejected: three contacts, none marked Primary Contact"),
+    _account(6, "Evergreen Landscaping", expect="rejected: two contacts marked Primary Contact"),
+    _account(
+        7,
+        "Fjord & Fell Outfitters",
+        expect="updated: adopts the Xero contact of the same name, which has no Contact Code",
+    ),
+    _account(
+        8,
+        "Greenleaf Organics",
+        expect="rejected: Xero has another contact of this name (Contact Code CUST-0042)",
+    ),
     _account(
         9,
         "Café Zürich Ñandú Ltd",
-        expect="created",
+        expect="created: accented letters arrive as they are",
         Billing_City="Zürich",
         Billing_Country="Switzerland",
     ),
-    _account(10, LONG_NAME.strip(), expect="rejected: Account Name too long for Xero"),
-    _account(11, "Harbour Dental Group", expect="rejected: primary contact e-mail invalid"),
-    _account(12, "Island Coffee Roasters", expect="created: no contacts"),
-    _account(13, "Juniper Legal", expect="rejected: linked Xero contact is archived"),
-    _account(14, "Kestrel Engineering", expect="created: 6 other contacts, 5 copied"),
+    _account(10, LONG_NAME.strip(), expect="rejected: Account Name longer than Xero's 255 characters"),
+    _account(
+        11, "Harbour Dental Group", expect="rejected: the primary contact's e-mail is not one Xero accepts"
+    ),
+    _account(12, "Island Coffee Roasters", expect="created: no contacts (an Account alone is fine)"),
+    _account(13, "Juniper Legal", expect="rejected: its Xero contact is archived"),
+    _account(
+        14,
+        "Kestrel Engineering",
+        expect="created: seven contacts; Xero keeps five people besides the primary, a warning names the one left out",
+    ),
 ]
 
 ZOHO_CONTACTS: list[dict[str, Any]] = [
@@ -167,6 +187,21 @@ ZOHO_CONTACTS: list[dict[str, Any]] = [
         for i, first in enumerate(["Paul", "Quinn", "Ruby", "Sam", "Tara", "Uma"])
     ],
 ]
+
+
+def readme_table() -> str:
+    """The README's table of seeded Accounts (`python -m sandbox.seed_data` prints it)."""
+    rows = ["| Account id | name | what a sync does |", "| --- | --- | --- |"]
+    for account in ZOHO_ACCOUNTS:
+        rows.append(f"| `{account['id']}` | {_short_name(account['Account_Name'])} | {account['expect']} |")
+    return "\n".join(rows)
+
+
+def _short_name(name: str | None) -> str:
+    if not name:
+        return "(no name)"
+    return name if len(name) <= 40 else name[:40].rstrip() + "…"
+
 
 # Contacts already in Xero before any sync.
 XERO_CONTACTS: list[dict[str, Any]] = [
@@ -201,3 +236,7 @@ XERO_CONTACTS: list[dict[str, Any]] = [
         "ContactStatus": "ACTIVE",
     },
 ]
+
+
+if __name__ == "__main__":
+    print(readme_table())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-import json
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -13,6 +13,9 @@ admin_runs = Blueprint(__name__)
 
 JSON = "application/json"
 MAX_PAGE = 100
+# Our run ids (e.g. 20260301-101500-ab12cd34); anything else is no run, and never becomes a
+# DynamoDB key (over 2 KB a key is a ValidationException, i.e. a 500).
+RUN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -57,14 +60,20 @@ def _param(name: str) -> str | None:
 
 @admin_runs.route("/sync/runs", methods=["POST"], content_types=[JSON])
 def start_run() -> Response:
+    from chalicelib.errors import InvalidRequestError
+    from chalicelib.json_input import BodyTooLargeError, load_json
     from chalicelib.models.runs import StartRunRequest
     from chalicelib.services.runs import RunInProgressError
 
     if not _authorised():
         return _refused()
     try:
-        raw = admin_runs.current_request.raw_body or b"{}"
-        request = StartRunRequest.model_validate(json.loads(raw or b"{}"))
+        body = load_json(admin_runs.current_request.raw_body or b"{}")
+        request = StartRunRequest.model_validate(body)
+    except BodyTooLargeError as error:
+        return _error(413, error.message)
+    except InvalidRequestError as error:
+        return _error(400, error.message)
     except (ValueError, ValidationError) as error:
         return _error(400, _plain(error))
     try:
@@ -91,6 +100,8 @@ def list_runs() -> Response:
 def get_run(run_id: str) -> Response:
     if not _authorised():
         return _refused()
+    if not RUN_ID.fullmatch(run_id):
+        return _no_run(run_id)
     services = _services()
     run = services.runs.get(run_id)
     if run is None:
@@ -109,6 +120,8 @@ def run_problems(run_id: str) -> Response:
 
     if not _authorised():
         return _refused()
+    if not RUN_ID.fullmatch(run_id):
+        return _no_run(run_id)
     services = _services()
     if services.runs.get(run_id) is None:
         return _error(404, f"There is no run {run_id}.")
@@ -129,8 +142,14 @@ def retry_run(run_id: str) -> Response:
 
     if not _authorised():
         return _refused()
+    if not RUN_ID.fullmatch(run_id):
+        return _no_run(run_id)
     try:
-        run = _services().runs.retry(run_id, trigger=_trigger())
+        dry_run = _retry_dry_run(admin_runs.current_request.raw_body)
+    except ValueError as error:
+        return _error(400, str(error))
+    try:
+        run = _services().runs.retry(run_id, trigger=_trigger(), dry_run=dry_run)
     except RunNotFoundError:
         return _error(404, f"There is no run {run_id}.")
     except RunInProgressError as busy:
@@ -138,6 +157,11 @@ def retry_run(run_id: str) -> Response:
     except InvalidRequestError as error:
         return _error(400, error.message)
     return _json(202, run.to_public(), {"Location": f"/sync/runs/{run.run_id}"})
+
+
+def _no_run(run_id: str) -> Response:
+    shown = run_id if len(run_id) <= 64 else run_id[:61] + "..."
+    return _error(404, f"There is no run {shown}.")
 
 
 def _busy(run: Any) -> Response:
@@ -149,10 +173,30 @@ def _busy(run: Any) -> Response:
     )
 
 
+def _retry_dry_run(raw: bytes | None) -> bool:
+    """The retry body is optional: `{}` or `{"dry_run": true}` (a dry run's retry is always dry)."""
+    from chalicelib.errors import InvalidRequestError
+    from chalicelib.json_input import load_json
+
+    try:
+        body = load_json(raw or b"{}")
+    except InvalidRequestError as error:
+        raise ValueError(error.message) from None
+    if (
+        not isinstance(body, dict)
+        or set(body) - {"dry_run"}
+        or not isinstance(body.get("dry_run", False), bool)
+    ):
+        raise ValueError('A retry takes an empty body or {"dry_run": true}.')
+    return bool(body.get("dry_run", False))
+
+
 def _trigger() -> str:
-    """`cli` when our command line asked (it says so in a header), else `manual`."""
+    """The run's origin: `cli` when our command line asked (it says so in a header), else `api`."""
+    from chalicelib.models.runs import RunOrigin
+
     agent = (admin_runs.current_request.headers or {}).get("x-run-trigger", "")
-    return "cli" if agent == "cli" else "manual"
+    return RunOrigin.CLI if agent == "cli" else RunOrigin.API
 
 
 def _plain(error: Exception) -> str:

@@ -1,12 +1,14 @@
 """`python -m chalicelib.cli sync`: start a bulk run through the admin API and watch it.
 
-    python -m chalicelib.cli sync --since-last-run | --days N | --all [--dry-run]
-    python -m chalicelib.cli sync --retry RUN_ID
+    python -m chalicelib.cli sync --since-last-run | --days N | --all | --retry RUN_ID  [--dry-run]
 
-Talks to the local stack (`make run`) or a deployed API (--url, or SYNC_API_URL) with the
-admin token (--token, or ADMIN_TOKEN). Shows a live progress bar on stderr, then a summary
-table and every problem on stdout. Exit code: 0 completed, 1 completed with errors or
-failed, 2 refused (bad request, wrong token, another run in progress) or bad usage.
+Talks to the service at --url, else $SYNC_SERVICE_URL, else http://127.0.0.1:$PORT (the
+local stack, `make run`; PORT defaults to 8000), with the admin token (--token, or
+ADMIN_TOKEN). Shows a live progress bar on stderr, then a summary table and every problem
+on stdout. A retry of a dry run is a dry run; --retry RUN_ID --dry-run only reports too.
+Exit code: 0 completed; 1 completed with problems, or failed; 2 refused (bad usage, wrong
+token, bad request, no such run, another run in progress) or the service cannot be
+reached; 130 stopped watching with Ctrl-C (the run goes on).
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ import argparse
 import os
 import sys
 import time
-from contextlib import suppress
 from datetime import datetime
 from typing import IO, Any
 
 import httpx
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-FINISHED = {"completed": 0, "completed_with_errors": 1, "failed": 1}
+DEFAULT_PORT = "8000"
 COUNT_NAMES = ("selected", "created", "updated", "unchanged", "rejected", "failed")
 BAR_WIDTH = 24
-EXIT_REFUSED = 2
+# Exit codes (the README's command-line section lists each one).
+EXIT_COMPLETED = 0
+EXIT_PROBLEMS = 1  # completed with rejected or failed Accounts, or the run failed
+EXIT_REFUSED = 2  # bad usage, the API said no, or the service cannot be reached
+EXIT_INTERRUPTED = 130  # Ctrl-C while watching; the run goes on on the server
+FINISHED = {"completed": EXIT_COMPLETED, "completed_with_errors": EXIT_PROBLEMS, "failed": EXIT_PROBLEMS}
 
 
 class Refused(Exception):
@@ -46,13 +51,19 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     parser.add_argument(
         "--url",
-        default=os.environ.get("SYNC_API_URL") or DEFAULT_URL,
-        help=f"the service's address (default: $SYNC_API_URL or {DEFAULT_URL})",
+        default=None,
+        help="the service's address (default: $SYNC_SERVICE_URL, else http://127.0.0.1:$PORT, PORT 8000)",
     )
     parser.add_argument("--token", default=None, help="the admin token (default: $ADMIN_TOKEN)")
     parser.add_argument("--no-wait", action="store_true", help="start the run and exit without watching it")
     # Tests poll faster than a person needs to.
     parser.add_argument("--poll-seconds", type=float, default=1.0, help=argparse.SUPPRESS)
+
+
+def service_url(given: str | None, environ: Any = os.environ) -> str:
+    """--url, else SYNC_SERVICE_URL (SYNC_API_URL, its older name), else the local stack on PORT."""
+    url = given or environ.get("SYNC_SERVICE_URL") or environ.get("SYNC_API_URL")
+    return url or f"http://127.0.0.1:{environ.get('PORT') or DEFAULT_PORT}"
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
@@ -64,17 +75,15 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     if not (args.retry or args.since_last_run or args.all or args.days is not None):
         print("Say which Accounts to sync: --since-last-run, --days N, --all or --retry RUN_ID.", file=err)
         return EXIT_REFUSED
-    if args.retry and args.dry_run:
-        print("--dry-run does not apply to --retry.", file=err)
-        return EXIT_REFUSED
     headers = {"Authorization": f"Bearer {token}", "X-Run-Trigger": "cli"}
-    with httpx.Client(base_url=args.url.rstrip("/"), headers=headers, timeout=30) as api:
+    with httpx.Client(base_url=service_url(args.url).rstrip("/"), headers=headers, timeout=30) as api:
         try:
             started = _start(api, args)
-            print(f"Run {started['run_id']} started: {started.get('window', '')}.", file=err)
+            dry = " (dry run: nothing will be written)" if started.get("dry_run") else ""
+            print(f"Run {started['run_id']} started: {started.get('window', '')}{dry}.", file=err)
             if args.no_wait:
                 print(started["run_id"], file=out)
-                return 0
+                return EXIT_COMPLETED
             clock = time.monotonic()
             final = _watch(api, started["run_id"], args.poll_seconds, err)
             problems = _all_problems(api, final)
@@ -83,14 +92,15 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
             return EXIT_REFUSED
         except KeyboardInterrupt:
             print("\nStopped watching; the run goes on on the server.", file=err)
-            return 130
+            return EXIT_INTERRUPTED
     _summary(final, problems, time.monotonic() - clock, out)
-    return FINISHED.get(final["state"], 1)
+    return FINISHED.get(final["state"], EXIT_PROBLEMS)
 
 
 def _start(api: httpx.Client, args: argparse.Namespace) -> dict[str, Any]:
     if args.retry:
-        return _call(api, "POST", f"/sync/runs/{args.retry}/retry", json={})
+        body = {"dry_run": True} if args.dry_run else {}
+        return _call(api, "POST", f"/sync/runs/{args.retry}/retry", json=body)
     window: Any = "all" if args.all else "since_last_run" if args.since_last_run else {"days": args.days}
     return _call(api, "POST", "/sync/runs", json={"window": window, "dry_run": bool(args.dry_run)})
 
@@ -99,7 +109,10 @@ def _call(api: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str,
     try:
         response = api.request(method, path, **kwargs)
     except httpx.HTTPError as error:
-        raise Refused(f"Could not reach the sync service at {api.base_url}: {error}") from None
+        raise Refused(
+            f"Could not reach the sync service at {api.base_url} ({error}). Is it running (`make run`)? "
+            "Pass its address with --url or SYNC_SERVICE_URL."
+        ) from None
     try:
         body = response.json()
     except ValueError:
@@ -164,6 +177,7 @@ def _summary(run: dict[str, Any], problems: list[dict[str, Any]], watched: float
     dry = " (dry run: nothing was written)" if run.get("dry_run") else ""
     print(f"\nRun {run['run_id']}: {title}{dry}", file=out)
     print(f"  window       {run.get('window', '')}", file=out)
+    print(f"  started by   {run.get('origin', '')}", file=out)
     counts, calls = run.get("counts", {}), run.get("calls", {})
     rows = [(name, counts.get(name, 0)) for name in COUNT_NAMES]
     rows += [("Xero calls", calls.get("xero", 0)), ("Zoho calls", calls.get("zoho", 0))]
@@ -187,14 +201,9 @@ def _summary(run: dict[str, Any], problems: list[dict[str, Any]], watched: float
 
 
 def _duration(run: dict[str, Any], watched: float) -> str:
-    seconds = watched
-    start, end = run.get("started_at") or run.get("created_at"), run.get("finished_at")
-    if start and end:
-        with suppress(ValueError):
-            seconds = (_parse(end) - _parse(start)).total_seconds()
-    minutes, secs = divmod(max(0.0, seconds), 60)
+    """The run's own duration (the API gives it to a tenth of a second), else how long we watched."""
+    seconds = run.get("duration_seconds")
+    if not isinstance(seconds, int | float):
+        seconds = watched
+    minutes, secs = divmod(max(0.0, round(float(seconds), 1)), 60)
     return f"{int(minutes)}m {secs:04.1f}s" if minutes else f"{secs:.1f}s"
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -197,13 +197,14 @@ def _build_object(spec: ObjectSpec, ctx: _Context, *, always: bool = False) -> _
     if not (any_filled or always):
         return None, False
     for node in missing:
-        ctx.problems.add(_missing_message(str(ctx.subject(node)), filled_labels, always=always))
+        ctx.problems.add(_missing_message(ctx.subject(node), filled_labels, always=always))
     return (out or None), any_filled
 
 
-def _missing_message(subject: str, filled: list[str], *, always: bool) -> str:
+def _missing_message(subject: Subject, filled: list[str], *, always: bool) -> str:
     if always or not filled:
-        return f"{subject} is required"
+        record = "the Account" if subject.person is None else "that contact"
+        return f"{subject} is empty. Fill it in on {record} in Zoho CRM."
     others = " and ".join(filled)
     verb = "is" if len(filled) == 1 else "are"
     return f"{subject} must be filled in because {others} {verb}. Fill it in in Zoho, or clear {others}."

@@ -27,9 +27,16 @@ def check_account(account: Record, field_map: FieldMap) -> None:
     """The gate: Add to Xero ticked and a name present."""
     # "Add to Xero" first: an unticked Account is not meant for Xero, whatever else is missing.
     if not is_ticked(account.get(field_map.add_to_xero_field)):
-        raise RejectedError(f"{field_map.label('add_to_xero')} is not ticked on this Account")
+        label = field_map.label("add_to_xero")
+        raise RejectedError(
+            f"{label} is not ticked on this Account. To send it to Xero, tick {label} on the Account "
+            "in Zoho CRM, then click Sync to Xero again."
+        )
     if to_text(account.get(field_map.account_name_field)) is None:
-        raise RejectedError(f"{field_map.label('account_name')} is required")
+        raise RejectedError(
+            f"{field_map.label('account_name')} is empty. Fill it in on the Account in Zoho CRM, "
+            "then click Sync to Xero again."
+        )
 
 
 def is_ticked(value: Any) -> bool:
@@ -95,7 +102,7 @@ def choose_primary(contacts: Sequence[Record], field_map: FieldMap) -> tuple[Rec
         )
     raise RejectedError(
         f"This Account has {len(marked)} contacts marked {label} ({_names(marked, field_map)}). "
-        "Untick all but one."
+        f"Untick {label} on all but one of them in Zoho CRM."
     )
 
 
@@ -175,7 +182,10 @@ class Problems:
         if target.email and not is_valid_email(value):
             self.add(_email_message(value, subject))
         if target.enum and value not in target.enum:
-            self.add(f"{subject} must be one of {', '.join(target.enum)} (it is {show(value)!r}).")
+            self.add(
+                f"{subject} must be one of {', '.join(target.enum)} (it is {show(value)!r}). "
+                "Correct it in Zoho CRM."
+            )
 
     def raise_if_any(self) -> None:
         parts = ([self._length_message()] if self.too_long else []) + self.other

@@ -7,6 +7,7 @@ portal can list the problems and "Retry failed" can re-run exactly those Account
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -52,6 +53,26 @@ class AccountResult(StrEnum):
 COUNT_NAMES = ("selected", "created", "updated", "unchanged", "rejected", "failed")
 
 
+class RunOrigin(StrEnum):
+    """Where a run was started (`Run.trigger`); a retry also names the run it repeats."""
+
+    PORTAL = "portal"  # Manual Sync or Retry failed in the portal
+    API = "api"  # POST /sync/runs (or .../retry) by anything but our command line
+    CLI = "cli"  # python -m chalicelib.cli sync
+    SCHEDULE = "schedule"  # the scheduled since-last-run sync
+
+
+# Labels people read; "manual" and "retry" are what runs recorded before origins were exact.
+ORIGIN_LABELS = {
+    "portal": "Portal",
+    "api": "API",
+    "cli": "CLI",
+    "schedule": "Schedule",
+    "manual": "Portal",
+    "retry": "Portal",
+}
+
+
 class StartRunRequest(BaseModel):
     """Body of `POST /sync/runs`: {"window": "since_last_run" | "all" | {"days": N}, "dry_run": bool}."""
 
@@ -91,7 +112,7 @@ class Run:
     kind: WindowKind
     state: RunState
     created_at: str  # ISO 8601 UTC
-    trigger: str = "manual"  # manual | schedule | retry | cli
+    trigger: str = RunOrigin.PORTAL.value  # a RunOrigin value (older runs: manual | retry)
     dry_run: bool = False
     days: int | None = None
     since: str | None = None  # lower bound of Modified_Time (inclusive); None = everything
@@ -125,6 +146,7 @@ class Run:
             "window_kind": self.kind.value,
             "dry_run": self.dry_run,
             "trigger": self.trigger,
+            "origin": self.origin_label(),
             "counts": dict(self.counts),
             "calls": {"xero": self.xero_calls, "zoho": self.zoho_calls},
             "progress": {
@@ -143,11 +165,29 @@ class Run:
             body["days"] = self.days
         if self.retry_of:
             body["retry_of"] = self.retry_of
+        duration = self.duration_seconds()
+        if duration is not None:
+            body["duration_seconds"] = round(duration, 1)
         if self.resume_at:
             body["resume_at"] = self.resume_at
         if self.message:
             body["message"] = self.message
         return body
+
+    def origin_label(self) -> str:
+        """Portal, API, CLI or Schedule; a retry says so and where it was asked for."""
+        where = ORIGIN_LABELS.get(self.trigger, self.trigger.capitalize())
+        return f"Retry via {where}" if self.retry_of else where
+
+    def duration_seconds(self) -> float | None:
+        """From start to finish (None while the run goes on)."""
+        start, end = self.started_at or self.created_at, self.finished_at
+        if not (start and end):
+            return None
+        try:
+            return max(0.0, (_parse(end) - _parse(start)).total_seconds())
+        except ValueError:
+            return None
 
     def window_label(self) -> str:
         if self.kind is WindowKind.DAYS:
@@ -181,3 +221,7 @@ class RunAccount:
             "at": self.at,
         }
         return {k: v for k, v in body.items() if v is not None}
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

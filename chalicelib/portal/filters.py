@@ -31,7 +31,8 @@ TRIGGER_LABELS = {
     "manual": "Portal",
     "schedule": "Schedule",
     "retry": "Retry",
-    "cli": "Command line",
+    "api": "API",
+    "cli": "CLI",
 }
 
 
@@ -112,6 +113,20 @@ def sentence(text: Any) -> str:
     return value[:1].upper() + value[1:]
 
 
+def duration(seconds: Any) -> str:
+    """To a tenth of a second: '1.3 s', '4 min 2.5 s', '1 h 2 min' ('—' while a run goes on)."""
+    if seconds is None or seconds == "":
+        return "—"
+    tenths = round(float(seconds), 1)
+    if tenths < 60:
+        return f"{tenths:.1f} s"
+    minutes, rest = divmod(tenths, 60)
+    if minutes < 60:
+        return f"{int(minutes)} min {rest:.1f} s"
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours} h {minutes} min"
+
+
 def plural(count: Any, word: str, words: str | None = None) -> str:
     n = int(count or 0)
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
@@ -129,4 +144,4 @@ FILTERS = {
     "trigger_label": trigger_label,
     "sentence": sentence,
 }
-GLOBALS = {"plural": plural}
+GLOBALS = {"plural": plural, "duration": duration}

@@ -5,9 +5,11 @@ Pure standard library (no Chalice, no AWS), so every rule here is unit-tested di
 - Passwords are stored as salted scrypt hashes: `scrypt$N$r$p$<salt>$<hash>` (base64url).
   `python -m chalicelib.portal.hash_password` makes one for ADMIN_PASSWORD_HASH.
 - A session is a signed cookie (HMAC-SHA256 over a small JSON payload): who signed in when,
-  when it ends, its CSRF token and, during a connect flow, the OAuth state. The signing key
-  is derived from SESSION_SECRET *and* the current credential, so changing the password
-  ends every session at once.
+  when it ends, its CSRF token. The base key is derived from SESSION_SECRET *and* the
+  current credential, so changing the password ends every session at once.
+- Each cookie kind (session, sign-in form, OAuth state) has a purpose: its own key derived
+  from the base key, and the purpose inside the signed payload. A cookie is only ever read
+  as the kind it was made for.
 - CSRF tokens are bound to the session (the token lives inside the signed cookie and is
   compared in constant time with the one a form sends back).
 """
@@ -20,7 +22,7 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 SCRYPT_N = 2**14  # ~16 MB and ~50 ms per check: cheap for one admin, slow for a guesser
@@ -83,6 +85,14 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int = HA
 
 # --- sessions ---------------------------------------------------------------------------------
 
+# Every cookie we sign has one purpose; each purpose has its own key (derived from the base
+# key) *and* names itself in the signed payload, so no cookie is ever accepted as another kind
+# (a sign-in form's cookie is not a session, an OAuth-state cookie is neither).
+SESSION = "session"
+SIGNIN = "signin"
+OAUTH = "oauth"
+PURPOSES = (SESSION, SIGNIN, OAUTH)
+
 
 @dataclass(frozen=True)
 class Session:
@@ -90,9 +100,6 @@ class Session:
     csrf: str  # the token every form must send back
     issued_at: float
     expires_at: float
-    oauth: dict[str, Any] = field(
-        default_factory=dict
-    )  # {"provider", "state", "expires_at"} while connecting
 
     @classmethod
     def new(cls, *, lifetime_seconds: float, now: float | None = None) -> Session:
@@ -107,52 +114,56 @@ class Session:
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) >= self.expires_at
 
-    def with_oauth_state(self, provider: str, now: float | None = None) -> tuple[Session, str]:
-        """A copy remembering a fresh OAuth `state` for `provider`, and that state."""
-        state = secrets.token_urlsafe(24)
-        moment = time.time() if now is None else now
-        oauth = {"provider": provider, "state": state, "expires_at": moment + OAUTH_STATE_SECONDS}
-        return replace(self, oauth=oauth), state
-
-    def oauth_state_matches(self, provider: str, state: str, now: float | None = None) -> bool:
-        expected = self.oauth or {}
-        moment = time.time() if now is None else now
-        return (
-            bool(state)
-            and expected.get("provider") == provider
-            and float(expected.get("expires_at", 0)) > moment
-            and hmac.compare_digest(str(expected.get("state", "")).encode(), state.encode())
-        )
-
-    def without_oauth(self) -> Session:
-        return replace(self, oauth={})
-
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf.encode(), str(token).encode())
 
 
-class SessionSigner:
-    """Turns a Session into a cookie value and back; a bad or expired cookie reads as None."""
+@dataclass(frozen=True)
+class OAuthState:
+    """One connect attempt: which provider, its `state`, the session that started it, until when.
 
-    def __init__(self, key: bytes) -> None:
+    It travels in its own cookie (purpose "oauth") and is also stored server-side, where the
+    callback consumes it once (chalicelib/store/portal_settings.py `OAuthStates`).
+    """
+
+    provider: str
+    state: str
+    sid: str
+    expires_at: float
+
+    @classmethod
+    def new(cls, provider: str, sid: str, now: float | None = None) -> OAuthState:
+        moment = time.time() if now is None else now
+        return cls(provider, secrets.token_urlsafe(24), sid, moment + OAUTH_STATE_SECONDS)
+
+    def matches(self, provider: str, state: str, sid: str, now: float | None = None) -> bool:
+        moment = time.time() if now is None else now
+        return (
+            bool(state)
+            and self.provider == provider
+            and self.expires_at > moment
+            and hmac.compare_digest(self.sid.encode(), sid.encode())
+            and hmac.compare_digest(self.state.encode(), state.encode())
+        )
+
+
+class CookieSigner:
+    """Signs a small JSON payload for one purpose; a bad, expired or other-purpose value reads as None."""
+
+    def __init__(self, key: bytes, purpose: str = SESSION) -> None:
         if len(key) < 16:
             raise ValueError("the session key is too short")
-        self._key = key
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown cookie purpose {purpose!r}")
+        self.purpose = purpose
+        self._key = hmac.new(key, f"portal-cookie|{purpose}".encode(), hashlib.sha256).digest()
 
-    def dumps(self, session: Session) -> str:
-        payload = {
-            "v": COOKIE_VERSION,
-            "sid": session.sid,
-            "csrf": session.csrf,
-            "iat": session.issued_at,
-            "exp": session.expires_at,
-        }
-        if session.oauth:
-            payload["oauth"] = session.oauth
-        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    def seal(self, payload: dict[str, Any]) -> str:
+        data = {"v": COOKIE_VERSION, "use": self.purpose, **payload}
+        body = _b64(json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
         return f"{body}.{self._sign(body)}"
 
-    def loads(self, value: str | None, now: float | None = None) -> Session | None:
+    def unseal(self, value: str | None, now: float | None = None) -> dict[str, Any] | None:
         if not value or value.count(".") != 1 or len(value) > 4096:
             return None
         body, signature = value.split(".")
@@ -160,21 +171,72 @@ class SessionSigner:
             return None
         try:
             data = json.loads(_unb64(body))
-            session = Session(
+            expires_at = float(data["exp"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(data, dict) or data.get("v") != COOKIE_VERSION or data.get("use") != self.purpose:
+            return None
+        if (time.time() if now is None else now) >= expires_at:
+            return None
+        return data
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
+
+
+class SessionSigner(CookieSigner):
+    """A Session as a cookie value and back (the session cookie, or the sign-in form's cookie)."""
+
+    def dumps(self, session: Session) -> str:
+        return self.seal(
+            {"sid": session.sid, "csrf": session.csrf, "iat": session.issued_at, "exp": session.expires_at}
+        )
+
+    def loads(self, value: str | None, now: float | None = None) -> Session | None:
+        data = self.unseal(value, now)
+        if data is None:
+            return None
+        try:
+            return Session(
                 sid=str(data["sid"]),
                 csrf=str(data["csrf"]),
                 issued_at=float(data["iat"]),
                 expires_at=float(data["exp"]),
-                oauth=dict(data.get("oauth") or {}),
             )
         except (ValueError, KeyError, TypeError):
             return None
-        if data.get("v") != COOKIE_VERSION or session.expired(now):
-            return None
-        return session
 
-    def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
+
+class OAuthSigner(CookieSigner):
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key, OAUTH)
+
+    def dumps(self, oauth: OAuthState) -> str:
+        return self.seal(
+            {"provider": oauth.provider, "state": oauth.state, "sid": oauth.sid, "exp": oauth.expires_at}
+        )
+
+    def loads(self, value: str | None, now: float | None = None) -> OAuthState | None:
+        data = self.unseal(value, now)
+        if data is None:
+            return None
+        try:
+            return OAuthState(str(data["provider"]), str(data["state"]), str(data["sid"]), float(data["exp"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Signers:
+    """One signer per cookie kind, all from the same base key (each with its own derived key)."""
+
+    session: SessionSigner
+    signin: SessionSigner
+    oauth: OAuthSigner
+
+    @classmethod
+    def from_key(cls, key: bytes) -> Signers:
+        return cls(SessionSigner(key, SESSION), SessionSigner(key, SIGNIN), OAuthSigner(key))
 
 
 def session_key(*, session_secret: str, password_hash: str, admin_token: str) -> bytes | None:

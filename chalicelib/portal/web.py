@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.portal.security import Session, SessionSigner, session_key
+from chalicelib.portal.security import Session, SessionSigner, Signers, session_key
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ portal = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
 SESSION_COOKIE = "portal_session"
 SIGNIN_COOKIE = "portal_signin"  # the sign-in form's own CSRF token, before any session exists
+OAUTH_COOKIE = "portal_oauth"  # one connect attempt's state, bound to the session that started it
 SIGNIN_FORM_SECONDS = 1800.0
 MAX_FORM_BYTES = 64 * 1024
 HERE = Path(__file__).resolve().parent
@@ -70,7 +71,7 @@ class PortalRequest:
 
     request: Any
     session: Session | None
-    signer: SessionSigner | None
+    signers: Signers | None
     form: dict[str, str] = field(default_factory=dict)
     set_cookies: list[str] = field(default_factory=list)
 
@@ -95,12 +96,10 @@ class PortalRequest:
     def absolute_url(self, path: str = "") -> str:
         return absolute_url(self.request, path)
 
-    def save_session(self, session: Session) -> None:
-        """Re-sign the session into the cookie on this response (e.g. after storing an OAuth state)."""
-        if self.signer is None:
-            return
-        self.session = session
-        self.set_cookies.append(session_cookie(self.signer.dumps(session), session.expires_at - time.time()))
+    @property
+    def signer(self) -> SessionSigner | None:
+        """The session cookie's signer (None when no sign-in credential is configured)."""
+        return self.signers.session if self.signers else None
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         return render(self, template, status=status, **context)
@@ -140,12 +139,22 @@ def absolute_url(request: Any, path: str = "") -> str:
     return f"{scheme}://{host}{url(request, path)}"
 
 
+# What a post-sign-in destination may contain after the portal's root: URL path and query
+# characters only (RFC 3986), so no CR/LF, spaces, backslashes or other hosts reach a header.
+LOCAL_REST = re.compile(r"(?:[/?][A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?")
+MAX_NEXT_CHARS = 2048
+
+
 def safe_next(request: Any, target: str | None) -> str:
-    """Only a path inside the portal may be a post-sign-in destination (no open redirects)."""
+    """A local path inside the portal, or the portal's root: never another site, never a header break."""
     root = url(request)
-    if target and target.startswith(root) and not target.startswith("//") and "\\" not in target:
-        return target
-    return root
+    if not target or len(target) > MAX_NEXT_CHARS or not target.startswith(root):
+        return root
+    rest = target[len(root) :]
+    path = rest.split("?", 1)[0]
+    if not LOCAL_REST.fullmatch(rest) or path.startswith("//") or ".." in path.split("/"):
+        return root
+    return target
 
 
 # --- cookies and sessions -----------------------------------------------------------------
@@ -172,23 +181,27 @@ def cleared_cookie(name: str = SESSION_COOKIE) -> str:
     return f"{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"
 
 
-def signer_for(settings: Any) -> SessionSigner | None:
+def signers_for(settings: Any) -> Signers | None:
     key = session_key(
         session_secret=settings.secret("SESSION_SECRET"),
         password_hash=settings.secret("ADMIN_PASSWORD_HASH"),
         admin_token=settings.secret("ADMIN_TOKEN"),
     )
-    return SessionSigner(key) if key else None
+    return Signers.from_key(key) if key else None
 
 
-def load_session(request: Any, settings: Any, revoked: Callable[[str], bool]) -> tuple[Session | None, Any]:
-    signer = signer_for(settings)
-    if signer is None:
+def load_session(
+    request: Any, settings: Any, revoked: Callable[[str], bool]
+) -> tuple[Session | None, Signers | None]:
+    signers = signers_for(settings)
+    if signers is None:
         return None, None
-    session = signer.loads(read_cookies(request).get(SESSION_COOKIE))
+    # Only the session signer reads the session cookie: a sign-in or OAuth cookie copied
+    # into portal_session fails its purpose check.
+    session = signers.session.loads(read_cookies(request).get(SESSION_COOKIE))
     if session is not None and revoked(session.sid):
         session = None
-    return session, signer
+    return session, signers
 
 
 def parse_form(request: Any) -> dict[str, str]:
@@ -254,9 +267,9 @@ def _context(request: Any) -> PortalRequest:
     from chalicelib.wiring import container
 
     services = container()
-    session, signer = load_session(request, services.settings, services.portal_sessions.is_revoked)
+    session, signers = load_session(request, services.settings, services.portal_sessions.is_revoked)
     form = parse_form(request) if request.method == "POST" else {}
-    return PortalRequest(request=request, session=session, signer=signer, form=form)
+    return PortalRequest(request=request, session=session, signers=signers, form=form)
 
 
 def _csrf_ok(ctx: PortalRequest, *, header: bool = False) -> bool:

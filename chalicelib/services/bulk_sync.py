@@ -30,6 +30,7 @@ from chalicelib.services.sync_account import (
     AccountSyncer,
     SyncRequest,
     name_conflict_message,
+    not_found_message,
     rejection_from_xero,
     zoho_datetime,
 )
@@ -186,7 +187,7 @@ class BatchSyncer:
         claimed: dict[str, str],
     ) -> None:
         if item.account is None:
-            raise RejectedError(f"Account {item.account_id} was not found in Zoho CRM (was it deleted?).")
+            raise RejectedError(not_found_message(item.account_id))
         state = item.state
         assert state is not None
         item.prepared = prepare_contact(item.account, contacts, field_map)
@@ -206,7 +207,8 @@ class BatchSyncer:
             if owner != item.account_id:
                 raise ConflictError(
                     f"Another Account in this run (Zoho id {owner}) matched the same Xero contact. "
-                    "Xero needs contact names to be unique: rename one of the Accounts in Zoho."
+                    "Xero needs contact names to be unique: rename one of the Accounts in Zoho CRM, "
+                    "then sync again."
                 )
 
     def _resolve_target(self, item: _Work, tenant_id: str, index: XeroIndex) -> None:
@@ -300,6 +302,7 @@ class BatchSyncer:
             status=SyncStatus.SYNCED,
             last_error=None,
             last_synced_at=now,
+            last_attempt_at=now,
             account_name=item.prepared.xero_contact.get("Name"),
             last_run_id=run.run_id,
             last_action=action.value,

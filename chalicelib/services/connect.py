@@ -19,7 +19,6 @@ repository and the identity clients in.
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from urllib.parse import urlencode
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
 from chalicelib.models.sync import TokenSet
+from chalicelib.zoho.datacentres import DATA_CENTRES, api_domain_ok, expected_api_domain
 
 PROVIDERS = ("xero", "zoho")
 # The narrowest scopes the service needs (docs/xero-setup.md, docs/zoho-setup.md):
@@ -44,20 +44,9 @@ ZOHO_SCOPES = (
 XERO_AUTHORIZE_PATH = "/identity/connect/authorize"
 ZOHO_AUTHORIZE_PATH = "/oauth/v2/auth"
 ORGANISATION = "ORGANISATION"
-# Zoho's accounts servers (one per data centre); a callback may only point at one of these
-# or at the configured server, since the code and client secret are sent there.
-ZOHO_ACCOUNTS_SERVER = re.compile(r"https://accounts\.(zoho\.[a-z.]+|zohocloud\.ca)")
-ZOHO_DATA_CENTRES = {
-    "https://accounts.zoho.com": "US",
-    "https://accounts.zoho.eu": "EU",
-    "https://accounts.zoho.in": "IN",
-    "https://accounts.zoho.com.au": "AU",
-    "https://accounts.zoho.jp": "JP",
-    "https://accounts.zohocloud.ca": "CA",
-    "https://accounts.zoho.com.cn": "CN",
-    "https://accounts.zoho.sa": "SA",
-    "https://accounts.zoho.uk": "UK",
-}
+# Zoho's data centres, exactly (chalicelib/zoho/datacentres.py lists them with the source):
+# a callback's accounts-server must be one of these or the configured ZOHO_ACCOUNTS_URL.
+ZOHO_DATA_CENTRES = {dc.accounts_url: dc.code for dc in DATA_CENTRES}
 
 
 class ConnectError(FatalError):
@@ -305,13 +294,23 @@ class Connector:
     ) -> ConnectResult:
         configured = self.config.zoho_accounts_url.rstrip("/")
         accounts = (accounts_server or configured).rstrip("/")
-        if accounts != configured and not ZOHO_ACCOUNTS_SERVER.fullmatch(accounts):
-            raise ConnectError(f"{accounts} is not a Zoho accounts server; nothing was connected.")
+        # Checked before any network call: the code and the client secret go to this host.
+        if accounts != configured and accounts not in ZOHO_DATA_CENTRES:
+            raise ConnectError(
+                f"The sign-in answer named {_shown(accounts)} as its Zoho accounts server, which is not "
+                "one of Zoho's data centres, so nothing was sent there and nothing was connected. "
+                "Start connecting again from this portal."
+            )
         identity = self.zoho_identity_at(accounts)
         if redirect_uri:
             token_set = identity.exchange_code(code, redirect_uri, deadline)
         else:
             token_set = identity.exchange_self_client_code(code, deadline)
+        if not api_domain_ok(accounts, token_set.api_domain):
+            raise ConnectError(
+                f"Zoho's answer named {_shown(token_set.api_domain or 'no host')} as the CRM API host, but "
+                f"{accounts} serves {expected_api_domain(accounts)}; nothing was stored. Start connecting again."
+            )
         if not token_set.refresh_token:
             raise ConnectError(
                 "Zoho gave no refresh token (the code was made without offline access). "
@@ -332,6 +331,12 @@ class Connector:
 
 def data_centre(accounts_url: str) -> str:
     return ZOHO_DATA_CENTRES.get(accounts_url.rstrip("/"), accounts_url)
+
+
+def _shown(value: str) -> str:
+    """An untrusted URL, shortened and stripped of control characters, for a message."""
+    clean = "".join(ch for ch in value if ch.isprintable())
+    return clean if len(clean) <= 80 else clean[:77] + "..."
 
 
 def _provider(provider: str) -> str:

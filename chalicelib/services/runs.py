@@ -21,15 +21,26 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, InvalidRequestError, RateLimitedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap
-from chalicelib.models.runs import AccountResult, Run, RunAccount, RunState, StartRunRequest, WindowKind
+from chalicelib.models.runs import (
+    AccountResult,
+    Run,
+    RunAccount,
+    RunOrigin,
+    RunState,
+    StartRunRequest,
+    WindowKind,
+)
+from chalicelib.models.sync import Trigger
 from chalicelib.run_queue import RunMessage
 from chalicelib.services.bulk_sync import BatchSyncer, gave_up
 from chalicelib.services.xero_index import XeroIndex, index_row
@@ -115,7 +126,7 @@ class RunService:
 
     # --- what users call ----------------------------------------------------
 
-    def start(self, request: StartRunRequest, *, trigger: str = "manual") -> Run:
+    def start(self, request: StartRunRequest, *, trigger: str = RunOrigin.PORTAL) -> Run:
         now = self.deps.now()
         since: str | None = None
         if request.kind is WindowKind.DAYS:
@@ -129,8 +140,8 @@ class RunService:
             kind=request.kind,
             state=RunState.PLANNING,
             created_at=_iso(now),
-            started_at=_iso(now),
-            trigger=trigger,
+            started_at=_stamp(now),
+            trigger=str(trigger),
             dry_run=request.dry_run,
             days=request.days,
             since=since,
@@ -138,7 +149,12 @@ class RunService:
         )
         return self._launch(run)
 
-    def retry(self, run_id: str, *, trigger: str = "manual") -> Run:
+    def retry(self, run_id: str, *, trigger: str = RunOrigin.PORTAL, dry_run: bool = False) -> Run:
+        """A new run over the failed and rejected Accounts of `run_id`.
+
+        A retry of a dry run is a dry run too: whoever looked at a dry run's problems asked
+        to see them again, never to write to Xero and Zoho (`dry_run` only adds, never removes).
+        """
         old = self.get(run_id)
         if old is None:
             raise RunNotFoundError(run_id)
@@ -154,8 +170,9 @@ class RunService:
             kind=WindowKind.RETRY,
             state=RunState.PLANNING,
             created_at=_iso(now),
-            started_at=_iso(now),
-            trigger=trigger,
+            started_at=_stamp(now),
+            trigger=str(trigger),
+            dry_run=old.dry_run or dry_run,
             retry_of=run_id,
             until=_iso(now),
         )
@@ -178,7 +195,7 @@ class RunService:
     def next_scheduled_at(self) -> str | None:
         """When the schedule will next start a run (from the last scheduled run and the interval)."""
         runs, _ = self.deps.runs.list(limit=20)
-        scheduled = [r for r in runs if r.trigger == "schedule"]
+        scheduled = [r for r in runs if r.trigger == RunOrigin.SCHEDULE]
         if not scheduled:
             return None
         moment = _parse(scheduled[0].created_at) + timedelta(hours=self.deps.schedule_hours)
@@ -193,7 +210,7 @@ class RunService:
         try:
             self.deps.queue.send(RunMessage(kind="plan", run_id=run.run_id, step=0))
         except Exception:
-            self.deps.runs.finish(run, RunState.FAILED, _iso(self.deps.now()), message=PLAN_QUEUE_DOWN)
+            self.deps.runs.finish(run, RunState.FAILED, _stamp(self.deps.now()), message=PLAN_QUEUE_DOWN)
             raise
         logger.info(
             "run started", extra={"run_id": run.run_id, "window": run.kind.value, "dry_run": run.dry_run}
@@ -228,6 +245,7 @@ class RunService:
                 self._fail(run, error.message)
             else:
                 self._account_failed_batch(run, int(message.batch or 0), error)
+        metrics.run_step_done()  # the "run stuck" alarm watches these against the queue's depth
 
     # --- planning -----------------------------------------------------------
 
@@ -416,6 +434,9 @@ class RunService:
 
     def _account(self, run: Run, number: int, outcomes: list[RunAccount], calls: tuple[int, int]) -> None:
         if self.deps.runs.account_batch(run.run_id, number, outcomes, calls=calls):
+            if not run.dry_run:  # counted here, exactly once per Account, like the run's own counts
+                for result, count in Counter(o.result.value for o in outcomes).items():
+                    metrics.sync_finished(result, Trigger.RUN, count)
             if run.state is RunState.WAITING:
                 self.deps.runs.set_state(run.run_id, RunState.RUNNING, only_from=[RunState.WAITING])
             self._maybe_finish(run.run_id)
@@ -487,14 +508,21 @@ class RunService:
         problems = run.counts.get("failed", 0) + run.counts.get("rejected", 0)
         state = RunState.COMPLETED_WITH_ERRORS if problems else RunState.COMPLETED
         message = _summary(run, problems)
-        if self.deps.runs.finish(run, state, _iso(self.deps.now()), message=message):
+        if self.deps.runs.finish(run, state, _stamp(self.deps.now()), message=message):
+            self._measure_finished(run)
             logger.info("run finished", extra={"run_id": run_id, "state": state.value, "counts": run.counts})
             self._notify(run_id)
 
     def _fail(self, run: Run, text: str) -> None:
-        if self.deps.runs.finish(run, RunState.FAILED, _iso(self.deps.now()), message=text):
+        if self.deps.runs.finish(run, RunState.FAILED, _stamp(self.deps.now()), message=text):
+            self._measure_finished(run)
             logger.warning("run failed", extra={"run_id": run.run_id, "reason": text})
             self._notify(run.run_id)
+
+    def _measure_finished(self, run: Run) -> None:
+        started = _parse(run.started_at or run.created_at)
+        accounts = sum(run.counts.get(name, 0) for name in AccountResult)
+        metrics.run_finished((self.deps.now() - started).total_seconds(), accounts)
 
     def _notify(self, run_id: str) -> None:
         if self.deps.notify is None:
@@ -550,6 +578,13 @@ def _new_run_id(now: datetime) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _stamp(moment: datetime) -> str:
+    """Start and finish to the millisecond, so a 1.3 s run lasts 1.3 s (not 0 or 2).
+
+    Only these two: window bounds go into COQL, which takes whole seconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _parse(text: str) -> datetime:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import (
     ConflictError,
@@ -107,7 +108,10 @@ class AccountSyncer:
         lookup = field_map.contact_account_field
         contact = self.deps.zoho.get_record("Contacts", contact_id, ["id", lookup], deadline)
         if contact is None:
-            raise RejectedError(f"Contact {contact_id} was not found in Zoho CRM.")
+            raise RejectedError(
+                f"Contact {contact_id} was not found in Zoho CRM (was it deleted?). If it still exists, "
+                "open its Account in Zoho CRM and click Sync to Xero."
+            )
         account = contact.get(lookup) or {}
         if not account.get("id"):
             raise RejectedError(
@@ -161,7 +165,7 @@ class AccountSyncer:
             "Accounts", request.account_id, field_map.account_fields(), request.deadline
         )
         if account is None:
-            raise RejectedError(f"Account {request.account_id} was not found in Zoho CRM (was it deleted?).")
+            raise RejectedError(not_found_message(request.account_id))
         return account
 
     def _unchanged(self, state: AccountState, prepared: PreparedContact, tenant_id: str) -> bool:
@@ -192,6 +196,7 @@ class AccountSyncer:
         contact_id = str(result.contact_id)
         action = SyncAction.UPDATED if target.contact_id else SyncAction.CREATED
         message = _success_message(action, target.adopted)
+        now = _iso(self.deps.now())
         state = self._save_state(
             state,
             xero_contact_id=contact_id,
@@ -199,7 +204,8 @@ class AccountSyncer:
             content_hash=prepared.content_hash,
             status=SyncStatus.SYNCED,
             last_error=None,
-            last_synced_at=_iso(self.deps.now()),
+            last_synced_at=now,
+            last_attempt_at=now,
             account_name=prepared.xero_contact.get("Name"),
         )
         outcome = SyncOutcome(
@@ -377,6 +383,21 @@ class AccountSyncer:
         *,
         retrying: bool = False,
     ) -> None:
+        if not retrying:
+            outcome = action.value if status is SyncStatus.SYNCED else status.value.lower()
+            # One line per ended sync: an Account's story in the logs (docs/operations.md).
+            logger.info(
+                "sync ended",
+                extra={
+                    "event": "sync_ended",
+                    "account_id": request.account_id,
+                    "outcome": outcome,
+                    "source": request.trigger.value,
+                    "run_id": request.run_id,
+                },
+            )
+            if request.run_id is None:  # a bulk run counts its Accounts when it accounts a batch
+                metrics.sync_finished(outcome, request.trigger)
         if isinstance(message_or_error, SyncError):
             message = message_or_error.message + (" (will retry)" if retrying else "")
             detail = message_or_error.detail
@@ -443,7 +464,18 @@ def rejection_from_xero(result: ElementResult, prepared: PreparedContact) -> Rej
             "address (it must start with http:// or https://). Fix the website in Xero, then sync again.",
             detail=text,
         )
-    return RejectedError(f"Xero did not accept this contact: {text}", detail=text)
+    return RejectedError(
+        f"Xero did not accept this contact: {text.rstrip('. ')}. Correct the field Xero names on the "
+        "Account or its contacts in Zoho CRM, then sync again.",
+        detail=text,
+    )
+
+
+def not_found_message(account_id: str) -> str:
+    return (
+        f"Account {account_id} was not found in Zoho CRM (was it deleted or merged?). If it still "
+        "exists, open it in Zoho CRM and click Sync to Xero again."
+    )
 
 
 def _zoho_shows(account: dict[str, Any], field_map: FieldMap, contact_id: str, status: SyncStatus) -> bool:

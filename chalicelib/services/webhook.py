@@ -10,9 +10,11 @@ work continues from the queue and the user is told so.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import (
     DeadlineExceededError,
@@ -57,7 +59,10 @@ def handle_webhook(
         else:
             coalescing.queue_event(message, queue)
         return WebhookAnswer(202, {"status": "queued", "message": QUEUED_MESSAGE})
-    return _sync_now(request, syncer, queue, Deadline(budget))
+    started = time.monotonic()
+    answer = _sync_now(request, syncer, queue, Deadline(budget))
+    metrics.click_answered(time.monotonic() - started)
+    return answer
 
 
 def _sync_now(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
 from chalicelib.errors import InvalidRequestError
+from chalicelib.json_input import load_json
 from chalicelib.models.webhook import WebhookRequest
 
 
@@ -27,10 +27,7 @@ def _decode(raw_body: bytes, content_type: str) -> dict:
         raise InvalidRequestError("The request body is not valid UTF-8 text.") from None
     if kind == "application/x-www-form-urlencoded":
         return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
-    try:
-        data = json.loads(text or "null")
-    except json.JSONDecodeError:
-        raise InvalidRequestError("The request body is not valid JSON.") from None
+    data = load_json(text or "null")
     if not isinstance(data, dict):
         raise InvalidRequestError('The request body must be a JSON object such as {"account_id": "…"}.')
     return data

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from chalicelib import tracing
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RejectedError, RetriableError
 from chalicelib.models.sync import Trigger
@@ -60,7 +61,11 @@ def process_messages(
         if message.group_id in blocked_groups:
             failed.append(queued.message_id)
             continue
-        if not _process_one(queued, message, syncer, max_receives, deadline(), coalescing):
+        with tracing.subsegment(
+            "## sync message", message_id=queued.message_id, account_id=message.account_id
+        ):
+            done = _process_one(queued, message, syncer, max_receives, deadline(), coalescing)
+        if not done:
             failed.append(queued.message_id)
             blocked_groups.add(message.group_id)
     return failed

@@ -4,9 +4,10 @@
     SIGNIN#{ip}      sk SIGNIN     wrong-password counter per address, per window (TTL)
     SIGNIN#*         sk SIGNIN     the same counter over every address (TTL)
     SESSION#{sid}    sk REVOKED    a signed-out session, kept until its cookie would expire (TTL)
+    OAUTH#{state}    sk OAUTH      a connect attempt's state, consumed once by its callback (TTL)
 
-Counters are shared by every Lambda (a DynamoDB atomic ADD), so throttling holds however
-many instances answer the sign-in page.
+Counters are shared by every Lambda (a conditional DynamoDB ADD, counted before the password
+is checked), so throttling holds however many requests or instances answer the sign-in page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
@@ -25,6 +28,8 @@ SIGNIN_PREFIX = "SIGNIN#"
 SIGNIN_SK = "SIGNIN"
 SESSION_PREFIX = "SESSION#"
 REVOKED_SK = "REVOKED"
+OAUTH_PREFIX = "OAUTH#"
+OAUTH_SK = "OAUTH"
 MAX_RECIPIENTS = 20
 
 
@@ -85,11 +90,14 @@ class ThrottleVerdict:
 
 
 class SignInThrottle:
-    """At most `per_address` wrong passwords per address and `overall` in total per window.
+    """At most `per_address` password checks that failed per address, and `overall` in total, per window.
 
-    Fixed windows (the window start is part of the key) keep it to one atomic write per
-    failure; the items expire on their own. The overall cap bounds guessing from many
-    addresses without letting one address lock the admin out.
+    Every attempt is counted *before* its password is checked, by a conditional write that
+    only succeeds below the limit (DynamoDB applies each one atomically), so however many
+    requests arrive at once, at most `per_address` passwords per address are ever checked in a
+    window. A right password gives its slot back (`succeeded`). Fixed windows (the window
+    start is part of the key) keep the items small; they expire on their own. The overall cap
+    bounds guessing from many addresses without letting one address lock the admin out.
     """
 
     def __init__(
@@ -109,36 +117,57 @@ class SignInThrottle:
         self.window = window_seconds
         self._clock = clock
 
-    def check(self, address: str) -> ThrottleVerdict:
+    def attempt(self, address: str) -> ThrottleVerdict:
+        """Count one sign-in attempt; allowed only while both counters are below their limits."""
         window_start = self._window_start()
-        keys = [self._key(address, window_start), self._key("*", window_start)]
-        response = self._client.batch_get_item(
-            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
-        )
-        counts = {
-            item[s.PK]["S"]: int(item.get("failures", {}).get("N", "0"))
-            for item in response.get("Responses", {}).get(self._table, [])
-        }
-        own = counts.get(_pk(address, window_start), 0)
-        everyone = counts.get(_pk("*", window_start), 0)
-        if own >= self.per_address or everyone >= self.overall:
-            return ThrottleVerdict(False, window_start + self.window - self._clock())
+        refused = ThrottleVerdict(False, window_start + self.window - self._clock())
+        if not self._take(address, self.per_address, window_start):
+            return refused
+        if not self._take("*", self.overall, window_start):
+            self._give_back(address, window_start)
+            return refused
         return ThrottleVerdict(True)
 
-    def record_failure(self, address: str) -> None:
+    def succeeded(self, address: str) -> None:
+        """The password was right: that attempt no longer counts against the address."""
         window_start = self._window_start()
         for who in (address, "*"):
+            self._give_back(who, window_start)
+
+    def _take(self, who: str, limit: int, window_start: float) -> bool:
+        try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(who, window_start),
                 UpdateExpression="ADD #f :one SET #ttl = :ttl, #e = :e",
+                ConditionExpression="attribute_not_exists(#f) OR #f < :limit",
                 ExpressionAttributeNames={"#f": "failures", "#ttl": s.TTL, "#e": "entity"},
                 ExpressionAttributeValues={
                     ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
                     ":ttl": {"N": str(int(window_start + 2 * self.window))},
                     ":e": {"S": "SIGNIN_FAILURES"},
                 },
             )
+        except ClientError as error:
+            if d.is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _give_back(self, who: str, window_start: float) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(who, window_start),
+                UpdateExpression="ADD #f :minus",
+                ConditionExpression="#f > :zero",
+                ExpressionAttributeNames={"#f": "failures"},
+                ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+            )
+        except ClientError as error:
+            if not d.is_condition_failure(error):
+                raise
 
     def _window_start(self) -> float:
         now = self._clock()
@@ -173,3 +202,53 @@ class SessionRevocations:
             TableName=self._table, Key=s.key(SESSION_PREFIX + sid, REVOKED_SK), ConsistentRead=True
         )
         return "Item" in response
+
+
+class OAuthStates:
+    """Connect attempts started in the portal, each usable once.
+
+        OAUTH#{state}  sk OAUTH   provider, the starting session's sid, expires_at (TTL)
+
+    The callback *consumes* the state with a conditional delete: the first callback that
+    names it (for its provider, session and time) wins; a replay finds nothing, whatever
+    cookie it carries.
+    """
+
+    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+
+    def remember(self, state: str, provider: str, sid: str, expires_at: float) -> None:
+        item = {
+            s.PK: OAUTH_PREFIX + state,
+            s.SK: OAUTH_SK,
+            "entity": "OAUTH_STATE",
+            "provider": provider,
+            "sid": sid,
+            "expires_at": expires_at,
+            s.TTL: int(expires_at) + 60,
+        }
+        self._client.put_item(TableName=self._table, Item=d.to_item(item))
+
+    def consume(self, state: str, provider: str, sid: str) -> bool:
+        """True once for a stored, unexpired state of this provider and session; then gone."""
+        if not state or len(state) > 128:
+            return False
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=s.key(OAUTH_PREFIX + state, OAUTH_SK),
+                ConditionExpression="attribute_exists(#pk) AND #p = :p AND #sid = :sid AND #exp > :now",
+                ExpressionAttributeNames={"#pk": s.PK, "#p": "provider", "#sid": "sid", "#exp": "expires_at"},
+                ExpressionAttributeValues={
+                    ":p": {"S": provider},
+                    ":sid": {"S": sid},
+                    ":now": d.to_attr(self._clock()),
+                },
+            )
+        except ClientError as error:
+            if d.is_condition_failure(error):
+                return False
+            raise
+        return True

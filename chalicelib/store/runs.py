@@ -26,7 +26,7 @@ import dataclasses
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +163,9 @@ class RunRepository:
             "Limit": limit + 1,
         }
         if cursor:
-            args["ExclusiveStartKey"] = _decode_cursor(cursor)
+            args["ExclusiveStartKey"] = _decode_cursor(
+                cursor, (s.PK, s.SK, s.GSI1_PK, s.GSI1_SK), {s.GSI1_PK: RUNS_PK}, {s.PK: "RUN#"}
+            )
         items = self._client.query(**args).get("Items", [])
         page = items[:limit]
         next_cursor = (
@@ -424,6 +426,7 @@ class RunRepository:
                 "ExpressionAttributeValues": {":g": {"S": _problems_gsi(run_id)}},
             }
             key_names: tuple[str, ...] = (s.PK, s.SK, s.GSI1_PK, s.GSI1_SK)
+            fixed = {s.PK: _run_pk(run_id), s.GSI1_PK: _problems_gsi(run_id)}
         else:
             args = {
                 "TableName": self._table,
@@ -432,9 +435,10 @@ class RunRepository:
                 "ExpressionAttributeValues": {":pk": {"S": _run_pk(run_id)}, ":p": {"S": ACCOUNT_PREFIX}},
             }
             key_names = (s.PK, s.SK)
+            fixed = {s.PK: _run_pk(run_id)}
         args["Limit"] = limit + 1
         if cursor:
-            args["ExclusiveStartKey"] = _decode_cursor(cursor)
+            args["ExclusiveStartKey"] = _decode_cursor(cursor, key_names, fixed, {s.SK: ACCOUNT_PREFIX})
         items = self._client.query(**args).get("Items", [])
         page = items[:limit]
         next_cursor = _encode_cursor(page[-1], key_names) if len(items) > limit else None
@@ -598,14 +602,38 @@ def _encode_cursor(item: d.Item, key_names: Sequence[str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> d.Item:
+MAX_CURSOR_CHARS = 2048
+
+
+def _decode_cursor(
+    cursor: str,
+    key_names: Sequence[str],
+    fixed: Mapping[str, str],
+    prefixes: Mapping[str, str] | None = None,
+) -> d.Item:
+    """The start key a cursor of *this* listing carries: exactly its key names, string values,
+    the listing's own partition, so a crafted cursor is a 400 and never reaches DynamoDB."""
+    invalid = InvalidCursorError("the page cursor is not valid; start again from the first page")
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise invalid
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursorError("the page cursor is not valid") from None
-    if not isinstance(key, dict) or not all(isinstance(v, dict) and "S" in v for v in key.values()):
-        raise InvalidCursorError("the page cursor is not valid")
-    return key
+    except (ValueError, binascii.Error, UnicodeError):
+        raise invalid from None
+    if not isinstance(key, dict) or set(key) != set(key_names):
+        raise invalid
+    values: dict[str, str] = {}
+    for name, value in key.items():
+        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)):
+            raise invalid
+        if not 0 < len(value["S"]) <= 1024:
+            raise invalid
+        values[name] = value["S"]
+    if any(values[name] != expected for name, expected in fixed.items()):
+        raise invalid
+    if any(not values[name].startswith(prefix) for name, prefix in (prefixes or {}).items()):
+        raise invalid
+    return {name: {"S": value} for name, value in values.items()}
 
 
 def compress_index(rows: list[list[Any]]) -> bytes:

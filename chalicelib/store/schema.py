@@ -10,7 +10,7 @@ are reserved; new entities pick a new prefix so they never collide:
     RUNS           sk ACTIVE, LAST        (runs.py: the one-at-a-time slot, the watermark)
     BUDGET#{tenant}  sk BUDGET            (budget.py: Xero rate budget)
     PENDING#{group}  sk PENDING           (pending.py: coalesced workflow events)
-    SETTINGS#portal, SIGNIN#..., SESSION#...   (portal_settings.py)
+    SETTINGS#portal, SIGNIN#..., SESSION#..., OAUTH#...   (portal_settings.py)
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from typing import Protocol
 
 import httpx
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RateLimitedError
 from chalicelib.http import retry_after_seconds
@@ -100,6 +101,8 @@ class XeroRateGate:
             return
         minute = _count(response.headers.get("X-MinLimit-Remaining"))
         day = _count(response.headers.get("X-DayLimit-Remaining"))
+        if day is not None:
+            metrics.xero_day_remaining(day, self.limits.day)
         if minute is not None or day is not None:
             self.repository.record_remaining(
                 tenant_id, self.limits, minute_remaining=minute, day_remaining=day

@@ -105,7 +105,11 @@ class ZohoClient:
                 detail=code,
             )
         if code == "INVALID_DATA" and response.request.method == "GET":
-            raise RejectedError(f"Zoho CRM refused the request while {what}: {message}", detail=code)
+            raise RejectedError(
+                f"Zoho CRM refused the request while {what}: {message.rstrip('. ')}. Check that the "
+                "record still exists in Zoho CRM, then sync again.",
+                detail=code,
+            )
         raise self.http.unexpected(response, what)
 
 

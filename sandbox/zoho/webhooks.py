@@ -3,10 +3,11 @@
 * Workflow webhooks are queued and sent by a background thread (Zoho fires them after the save,
   not inside the user's request). Body: ``{"account_id"|"contact_id": id, "source": "workflow"}``
   as JSON or form data, with ``X-Webhook-Token``.
-* The button plays a Deluge function doing ``invokeurl``: it sends
-  ``{"account_id": id, "source": "button"}`` with ``X-Webhook-Token`` and
-  ``X-Webhook-Signature`` (hex HMAC-SHA256 of the raw body keyed with the token), waits up to
-  40 s, and returns what the user would see.
+* The button plays zoho/sync_to_xero.deluge doing ``invokeurl``: it sends
+  ``{"account_id": id, "source": "button"}`` with ``X-Webhook-Token``, ``X-Webhook-Timestamp``
+  (Unix milliseconds, as Deluge's ``unixEpoch()``) and ``X-Webhook-Signature`` (hex HMAC-SHA256
+  of ``timestamp + "." + body`` keyed with the token), waits up to 40 s, and shows the person
+  exactly the text that script shows (``button_text``).
 
 Every delivery (success or failure) is recorded, like Zoho's webhook failure log.
 """
@@ -31,9 +32,46 @@ from .timefmt import format_datetime
 MAX_DELIVERIES = 1000
 
 
-def signature(secret: str, raw_body: bytes) -> str:
-    """What X-Webhook-Signature carries: hex HMAC-SHA256 of the exact body bytes."""
-    return hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+def signature(secret: str, raw_body: bytes, timestamp: str) -> str:
+    """What X-Webhook-Signature carries: hex HMAC-SHA256 of `timestamp.body`, keyed with the token."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
+
+
+# The texts zoho/sync_to_xero.deluge shows, in its order (tests/packaging/test_zoho_kit.py checks
+# that the script's literals are exactly these, and runs the same cases through both).
+UNREACHABLE = (
+    "Sync to Xero could not reach the sync service. Try again in a minute; if it keeps happening, "
+    "tell your CRM administrator. ("
+)
+NOT_SET_UP = (
+    "Sync to Xero is not set up correctly (the service refused the token). Tell your CRM administrator."
+)
+FAILED_HTTP = "Sync to Xero failed (HTTP "
+FAILED_HTTP_END = "). Try again; if it keeps happening, tell your CRM administrator."
+NOT_SYNCED = "Not synced: "
+BUTTON_TEXTS = (UNREACHABLE, ")", NOT_SET_UP, FAILED_HTTP, FAILED_HTTP_END, NOT_SYNCED)
+
+
+def button_text(status_code: int | None, body: str | None, error: str | None = None) -> str:
+    """What the Deluge button shows for an answer (or for `error` when it got none), branch by branch."""
+    if status_code is None:
+        return UNREACHABLE + str(error) + ")"
+    message = ""
+    try:
+        answer = json.loads(body or "")
+        if isinstance(answer, dict) and answer.get("message") is not None:
+            message = str(answer["message"])
+    except ValueError:
+        message = ""
+    if status_code == 401:
+        return NOT_SET_UP
+    if message == "":
+        return FAILED_HTTP + str(status_code) + FAILED_HTTP_END
+    # 200 synced, 202 queued: the message says what happened.
+    if status_code in (200, 202) or message.startswith("Not synced"):
+        return message
+    # 422 rejected (fix the Account), 502 a connection or setting, 503 Xero or Zoho down.
+    return NOT_SYNCED + message
 
 
 class Automation:
@@ -97,11 +135,14 @@ class Automation:
     def button(self, account_id: str) -> dict[str, Any]:
         url, token = self.config.webhook_url, self.config.webhook_token or ""
         payload = {"account_id": account_id, "source": "button"}
-        raw = json.dumps(payload).encode()
+        raw = json.dumps(payload, separators=(",", ":")).encode()  # Deluge's Map.toString()
+        # Real time, as zoho.currenttime in Deluge: the service compares it with its own clock.
+        timestamp = str(int(time.time() * 1000))
         headers = {
             "Content-Type": "application/json",
             "X-Webhook-Token": token,
-            "X-Webhook-Signature": signature(token, raw),
+            "X-Webhook-Timestamp": timestamp,
+            "X-Webhook-Signature": signature(token, raw, timestamp),
         }
         delivery = self._deliver("button", url or "", payload, raw, headers, self.config.button_timeout)
         return _what_the_user_sees(delivery)
@@ -142,7 +183,7 @@ class Automation:
 
 
 def _what_the_user_sees(delivery: dict[str, Any]) -> dict[str, Any]:
-    """The button's answer, plus the text the notes' Deluge function would show."""
+    """The button's answer, plus the text zoho/sync_to_xero.deluge would show."""
     body, status = delivery.get("body"), delivery.get("status_code")
     message = None
     try:
@@ -151,10 +192,5 @@ def _what_the_user_sees(delivery: dict[str, Any]) -> dict[str, Any]:
         parsed = None
     if isinstance(parsed, dict):
         message = parsed.get("message")
-    if status is None:
-        display = f"Sync to Xero failed: {delivery.get('error')}"
-    elif status in (200, 202):
-        display = f"Xero: {message}"
-    else:
-        display = f"Sync to Xero failed (HTTP {status}): {body}"
+    display = button_text(status, body, delivery.get("error"))
     return {"status_code": status, "body": body, "message": message, "display": display}

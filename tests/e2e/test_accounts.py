@@ -28,6 +28,11 @@ def test_search_preview_sync_and_timeline(signed_in: Any, live: Any) -> None:
     first = page.locator(".timeline__item").first
     expect(first.locator(".timeline__trigger")).to_have_text("Portal")
     expect(first).to_contain_text("created")
+    # The attempt that just succeeded is the last attempt (it said "—" after a success).
+    expect(page.locator("[data-last-attempt]")).to_contain_text(" UTC")
+    expect(page.locator("[data-last-attempt] time")).to_have_attribute(
+        "datetime", first.locator(".timeline__time time").get_attribute("datetime") or "missing"
+    )
     assert live.xero.contact(ACME) is not None  # it is really in Xero now
     expect(preview.get_by_text("would not call Xero")).to_be_visible()
 

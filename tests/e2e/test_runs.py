@@ -5,6 +5,7 @@ These need bulk runs (chalicelib/services/runs.py); they skip until it exists.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -96,3 +97,22 @@ def test_retry_failed_reruns_the_problems_once_they_are_fixed(signed_in: Any, li
     assert count(page, "created") == 1
     assert live.xero.contact(NO_NAME)["Name"] == "Nameless Traders"
     expect(page.locator(f'tr[data-account-id="{NO_NAME}"]')).to_have_count(0)
+
+
+def test_retry_failed_on_a_dry_run_is_a_dry_run(signed_in: Any, live: Any) -> None:
+    page = signed_in
+    start_run(page, window="all", dry_run=True)
+    wait_for_end(page)
+    live.zoho.edit("Accounts", NO_NAME, {"Account_Name": "Nameless Traders"}, automation=False)
+    zoho_before = live.zoho.get("Accounts", NO_NAME)
+
+    page.get_by_role("button", name="Retry failed as a dry run").click()
+    expect(page.get_by_text("retry of")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dry run")).to_be_visible()
+    expect(page.get_by_text("Retry via Portal")).to_be_visible()
+    wait_for_end(page)
+
+    assert count(page, "created") == 1  # would create the Account that now has a name
+    assert live.xero.contact(NO_NAME) is None  # ... but nothing was written
+    assert live.zoho.get("Accounts", NO_NAME) == zoho_before
+    expect(page.locator("[data-run-duration]")).to_have_text(re.compile(r"^\d+(\.\d| min \d+\.\d) s$"))

@@ -99,10 +99,10 @@ def test_same_name_contact_without_code_is_adopted_not_duplicated(click, xero: X
 @pytest.mark.parametrize(
     ("n", "expected"),
     [
-        (3, "Account Name is required"),
-        (4, "Add to Xero is not ticked on this Account"),
+        (3, "Account Name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again."),
+        (4, "Add to Xero is not ticked on this Account. To send it to Xero, tick Add to Xero on the Account"),
         (5, "none is marked Primary Contact"),
-        (6, "2 contacts marked Primary Contact"),
+        (6, "Untick Primary Contact on all but one of them in Zoho CRM."),
         (8, "already has a different contact named “Greenleaf Organics”"),
         (10, "Xero allows at most 255"),
         (11, "reception@harbour"),

@@ -41,6 +41,18 @@ def cli(live: LocalStack, *argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def cli_without_url(*argv: str) -> tuple[int, str, str]:
+    import argparse
+
+    from chalicelib.cli import sync
+
+    parser = argparse.ArgumentParser()
+    sync.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sync", "--poll-seconds", "0.2", *argv])
+    out, err = io.StringIO(), io.StringIO()
+    return run_sync(args, out=out, err=err), out.getvalue(), err.getvalue()
+
+
 def admin(live: LocalStack) -> httpx.Client:
     return httpx.Client(base_url=live.app_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
 
@@ -55,6 +67,7 @@ def test_full_run_shows_progress_summary_and_every_problem(live: LocalStack, run
         run = api.get(f"/sync/runs/{runs[0]['run_id']}").json()
         problems = api.get(f"/sync/runs/{run['run_id']}/problems", params={"limit": 100}).json()["accounts"]
     assert run["trigger"] == "cli"
+    assert "started by   CLI\n" in out
     assert run["counts"]["created"] > 0
     assert f"created {run['counts']['created']}" in err
     assert f"created      {run['counts']['created']:>8}" in out
@@ -115,6 +128,61 @@ def test_retry_reruns_the_failed_and_rejected_accounts(live: LocalStack, run_wor
     assert code == 1  # the seeded rejections are still there: nothing a retry can fix
 
 
+def test_retry_of_a_dry_run_is_a_dry_run_and_says_so(live: LocalStack, run_worker: Any) -> None:
+    cli(live, "--all", "--dry-run", "--token", TOKEN)
+    with admin(live) as api:
+        dry = api.get("/sync/runs").json()["runs"][0]
+    before = len(live.xero.contacts())
+
+    code, out, err = cli(live, "--retry", dry["run_id"], "--token", TOKEN)
+
+    assert "(dry run: nothing will be written)" in err
+    assert "(dry run: nothing was written)" in out
+    assert "started by   Retry via CLI\n" in out
+    assert code == 1
+    assert len(live.xero.contacts()) == before
+    assert not [c for c in live.xero.calls() if c["method"] in ("POST", "PUT") and "api.xro" in c["template"]]
+
+
+def test_a_service_that_cannot_be_reached_exits_2_and_says_where_it_looked(live: LocalStack) -> None:
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    # Nothing listens on `port` any more.
+    code, _, err = cli(live, "--all", "--token", TOKEN, "--url", f"http://127.0.0.1:{port}")
+
+    assert code == 2
+    assert f"Could not reach the sync service at http://127.0.0.1:{port}" in err
+    assert "--url or SYNC_SERVICE_URL" in err
+
+
+def test_the_service_is_found_through_port_when_no_url_is_given(
+    live: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SYNC_SERVICE_URL", raising=False)
+    monkeypatch.delenv("SYNC_API_URL", raising=False)
+    monkeypatch.setenv("PORT", live.app_url.rsplit(":", 1)[1])
+    monkeypatch.setenv("ADMIN_TOKEN", TOKEN)
+
+    code, out, _ = cli_without_url("--all", "--no-wait")
+
+    assert code == 0 and out.strip()
+    _drain_runs(live)
+
+
+def test_sync_service_url_wins_over_port(live: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNC_SERVICE_URL", live.app_url)
+    monkeypatch.setenv("PORT", "1")  # would be refused
+    monkeypatch.setenv("ADMIN_TOKEN", TOKEN)
+
+    code, out, _ = cli_without_url("--all", "--no-wait")
+
+    assert code == 0 and out.strip()
+    _drain_runs(live)
+
+
 def test_no_window_is_bad_usage(live: LocalStack) -> None:
     code, _, err = cli(live, "--token", TOKEN)
 
@@ -124,6 +192,17 @@ def test_no_window_is_bad_usage(live: LocalStack) -> None:
 def test_the_dispatcher_knows_the_command(monkeypatch: pytest.MonkeyPatch, live: LocalStack) -> None:
     monkeypatch.delenv("ADMIN_TOKEN", raising=False)
     assert main(["sync", "--all", "--url", live.app_url]) == 2  # no token anywhere
+
+
+def test_the_summary_gives_the_runs_duration_to_a_tenth_of_a_second() -> None:
+    from chalicelib.cli.sync import _summary
+
+    out = io.StringIO()
+    run = {"run_id": "r", "state": "completed", "origin": "Schedule", "duration_seconds": 1.3, "counts": {}}
+    _summary(run, [], watched=9.0, out=out)
+
+    assert "  duration         1.3s\n" in out.getvalue()
+    assert "  started by   Schedule\n" in out.getvalue()
 
 
 def _drain_runs(live: LocalStack) -> None:

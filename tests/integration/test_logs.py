@@ -61,7 +61,7 @@ def test_no_secret_reaches_the_logs(
         assert secret not in ours + out + err
     json_lines = [json.loads(line) for line in ours.splitlines()]
     messages = [line.get("message") for line in json_lines]
-    assert "webhook refused: missing or wrong token/signature" in messages
+    assert "webhook refused" in messages  # the reason (wrong token, signature, stale) is a field
     assert "account not synced" in messages
     assert all(line.get("service") == "zoho-xero-sync" for line in json_lines)
 

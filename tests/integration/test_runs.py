@@ -10,6 +10,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -166,7 +167,7 @@ def test_full_sync_creates_one_contact_per_valid_account_in_one_post_per_50(
         account = _account(live, record_id)
         assert account["Xero_Sync_Status"] == "Rejected", account
         assert account["Xero_Sync_Error"], record_id
-    assert "Account Name is required" in str(_account(live, account_id(3))["Xero_Sync_Error"])
+    assert "Account Name is empty. Fill it in" in str(_account(live, account_id(3))["Xero_Sync_Error"])
 
     changed = len(CREATED) + len(UPDATED)
     assert _posts(live) == math.ceil(changed / 50)
@@ -367,6 +368,75 @@ def test_retry_of_a_run_without_problems_is_refused(
     assert response.status_code == 400
     assert "nothing to retry" in response.json()["message"]
     assert client.post("/sync/runs/no-such-run/retry", json={}, headers=admin).status_code == 404
+
+
+def test_retry_of_a_dry_run_is_a_dry_run_and_writes_nothing(
+    live: LocalStack,
+    client: httpx.Client,
+    admin: dict[str, str],
+    run_all: Callable[..., dict[str, Any]],
+    drive: Callable[..., dict[str, Any]],
+) -> None:
+    dry = run_all("all", dry_run=True)
+    nameless = account_id(3)
+    live.zoho.edit("Accounts", nameless, {"Account_Name": "Now Named Pty Ltd"}, automation=False)
+    accounts_before = {i: _account(live, i) for i in REJECTED}
+    live.xero.clear_calls()
+    live.zoho.clear_calls()
+
+    response = client.post(f"/sync/runs/{dry['run_id']}/retry", json={}, headers=admin)
+    assert response.status_code == 202, response.text
+    assert response.json()["dry_run"] is True
+    run = drive(response.json()["run_id"])
+
+    assert (run["dry_run"], run["retry_of"], run["origin"]) == (True, dry["run_id"], "Retry via API")
+    assert run["counts"]["selected"] == len(REJECTED)
+    assert run["counts"]["created"] == 1  # would create the Account that now has a name
+    assert run["message"].startswith("Dry run, nothing was written")
+    assert _xero_writes(live) == 0
+    assert _zoho_puts(live) == 0
+    assert live.xero.contact(nameless) is None
+    assert {i: _account(live, i) for i in REJECTED} == accounts_before
+
+
+def test_a_real_runs_retry_can_be_asked_for_as_a_dry_run(
+    live: LocalStack,
+    client: httpx.Client,
+    admin: dict[str, str],
+    run_all: Callable[..., dict[str, Any]],
+    drive: Callable[..., dict[str, Any]],
+) -> None:
+    first = run_all("all")
+    live.zoho.edit("Accounts", account_id(3), {"Account_Name": "Now Named Pty Ltd"}, automation=False)
+    live.xero.clear_calls()
+
+    refused = client.post(f"/sync/runs/{first['run_id']}/retry", json={"dry_run": "yes"}, headers=admin)
+    response = client.post(f"/sync/runs/{first['run_id']}/retry", json={"dry_run": True}, headers=admin)
+    run = drive(response.json()["run_id"])
+
+    assert refused.status_code == 400 and "dry_run" in refused.json()["message"]
+    assert run["dry_run"] is True and run["counts"]["created"] == 1
+    assert _xero_writes(live) == 0
+
+
+# --- labels: where a run came from, how long it took ----------------------------------------
+
+
+def test_a_run_says_where_it_was_started_and_how_long_it_took(
+    client: httpx.Client,
+    admin: dict[str, str],
+    start: Callable[..., httpx.Response],
+    drive: Callable[..., dict[str, Any]],
+) -> None:
+    run = drive(start("all").json()["run_id"])
+    listed = client.get("/sync/runs", headers=admin).json()["runs"][0]
+
+    assert (run["trigger"], run["origin"]) == ("api", "API")
+    assert listed["origin"] == "API"
+    # To the millisecond, so the duration is right to a tenth of a second (not whole seconds).
+    started, finished = (datetime.fromisoformat(run[k]) for k in ("started_at", "finished_at"))
+    assert "." in run["started_at"] and "." in run["finished_at"]
+    assert run["duration_seconds"] == round((finished - started).total_seconds(), 1)
 
 
 # --- 9. the admin token -------------------------------------------------------------------

@@ -9,7 +9,7 @@ import boto3
 import httpx
 import pytest
 
-from chalicelib.webhook_auth import sign
+from chalicelib.webhook_auth import NO_TIMESTAMP, WRONG_SIGNATURE, WRONG_TOKEN, sign
 from tests.integration.conftest import WEBHOOK_TOKEN
 from tests.integration.sandbox_api import Xero, Zoho, acct
 
@@ -35,7 +35,16 @@ def queued_messages() -> int:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Webhook-Token": "wrong"}, {"X-Webhook-Token": WEBHOOK_TOKEN, "X-Webhook-Signature": "00" * 32}],
+    [
+        {},
+        {"X-Webhook-Token": "wrong"},
+        {"X-Webhook-Token": WEBHOOK_TOKEN, "X-Webhook-Signature": "00" * 32},
+        {
+            "X-Webhook-Token": WEBHOOK_TOKEN,
+            "X-Webhook-Timestamp": str(int(time.time())),
+            "X-Webhook-Signature": "00" * 32,
+        },
+    ],
 )
 def test_requests_not_from_zoho_are_refused_and_nothing_happens(
     client: httpx.Client, headers: dict[str, str], zoho: Zoho, xero: Xero
@@ -47,7 +56,7 @@ def test_requests_not_from_zoho_are_refused_and_nothing_happens(
     )
 
     assert response.status_code == 401
-    assert response.json()["message"] == "Missing or wrong webhook token."
+    assert response.json()["message"] in (WRONG_TOKEN, NO_TIMESTAMP, WRONG_SIGNATURE)
     assert len(zoho.calls()) == zoho_calls_before
     assert xero.calls() == []
     assert queued_messages() == 0
@@ -61,7 +70,8 @@ def test_a_correct_signature_is_accepted(client: httpx.Client) -> None:
         headers={
             "Content-Type": "application/json",
             "X-Webhook-Token": WEBHOOK_TOKEN,
-            "X-Webhook-Signature": sign(body, WEBHOOK_TOKEN),
+            "X-Webhook-Timestamp": str(int(time.time())),
+            "X-Webhook-Signature": sign(body, WEBHOOK_TOKEN, int(time.time())),
         },
     )
     assert response.status_code == 200, response.text

@@ -55,6 +55,12 @@ LAMBDA_NEEDS = {
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
 }
+# The only grants on "*", because AWS offers nothing narrower: Lambda's active tracing sends
+# the X-Ray SDK's segments with the function's role, and X-Ray's PutTraceSegments and
+# PutTelemetryRecords have no resource-level permissions and no condition keys. Metrics need
+# no grant at all: they are EMF lines in the function's own log (chalicelib/metrics.py),
+# so there is no cloudwatch:PutMetricData to bind to a namespace.
+ACCOUNT_WIDE = {"XRayTraces": {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}}
 
 
 def _shipped_sources() -> list[Path]:
@@ -115,7 +121,7 @@ def test_every_aws_call_in_the_code_is_granted(stage: str) -> None:
 
 @pytest.mark.parametrize("stage", stages())
 def test_nothing_is_granted_that_no_code_needs(stage: str) -> None:
-    unused = _granted(stage) - set(_needed_by_code()) - LAMBDA_NEEDS
+    unused = _granted(stage) - set(_needed_by_code()) - LAMBDA_NEEDS - set().union(*ACCOUNT_WIDE.values())
     assert not unused, f".chalice/policy-{stage}.json grants actions nothing calls: {sorted(unused)}"
 
 
@@ -124,6 +130,10 @@ def test_no_wildcards(stage: str) -> None:
     for statement in _statements(stage):
         assert statement["Effect"] == "Allow"
         assert not [a for a in statement["Action"] if "*" in a], statement["Sid"]
+        if statement["Sid"] in ACCOUNT_WIDE:
+            assert set(statement["Action"]) == ACCOUNT_WIDE[statement["Sid"]]
+            assert statement["Resource"] == "*" and "Condition" not in statement
+            continue
         resources = (
             statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         )
@@ -174,3 +184,11 @@ def test_every_role_gets_the_stage_policy_and_it_names_stack_resources(built: Pa
     assert references and references <= template_names
     conditions = {s["Fn::If"][0] for s in _policy("dev")["Statement"] if "Fn::If" in s}
     assert conditions <= set(built.template["Conditions"])
+
+
+@pytest.mark.parametrize("stage", stages())
+def test_the_only_account_wide_grant_is_xray_and_tracing_is_on(stage: str) -> None:
+    account_wide = {s["Sid"] for s in _statements(stage) if s["Resource"] == "*"}
+    assert account_wide == set(ACCOUNT_WIDE)
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert config["xray"] is True  # the grant exists for Lambda's active tracing only

@@ -13,9 +13,11 @@ from chalicelib.mapping.fieldmap import FieldMap, ValueSpec
 from chalicelib.models.sync import SyncStatus
 from chalicelib.services.connect import ZOHO_DATA_CENTRES, ZOHO_SCOPES
 from chalicelib.services.webhook_parsing import parse_webhook
-from chalicelib.webhook_auth import SIGNATURE_HEADER, TOKEN_HEADER, is_authentic, sign
+from chalicelib.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER, is_authentic, sign
+from chalicelib.zoho.datacentres import DATA_CENTRES
 from deploy.package import ROOT
 from sandbox.zoho.metadata import MODULES
+from sandbox.zoho.webhooks import BUTTON_TEXTS, UNREACHABLE, button_text
 from sandbox.zoho.webhooks import signature as stand_in_signature
 
 GUIDE = (ROOT / "docs" / "zoho-setup.md").read_text()
@@ -103,6 +105,13 @@ def test_every_data_centre_in_the_guide_is_one_the_connect_flow_knows() -> None:
     assert documented == set(ZOHO_DATA_CENTRES)
 
 
+def test_the_guides_api_hosts_are_the_ones_the_service_accepts() -> None:
+    rows = re.findall(r"\| `(https://accounts\.[a-z.]+)` \| ([a-z.]+) \|", GUIDE)
+    assert {accounts: f"https://{api}" for accounts, api in rows} == {
+        dc.accounts_url: dc.api_domain for dc in DATA_CENTRES
+    }
+
+
 # --- the button's Deluge function -------------------------------------------------------------
 
 
@@ -112,9 +121,12 @@ def test_the_button_function_has_the_signature_zoho_expects() -> None:
 
 def test_the_button_sends_the_headers_the_service_checks() -> None:
     headers = re.findall(r'headers\.put\("([^"]+)"', DELUGE)
-    assert headers == [TOKEN_HEADER, SIGNATURE_HEADER]
-    # The signature is hex HMAC-SHA256 of the exact body text it sends, keyed with the token.
-    assert 'zoho.encryption.hmacsha256(token, body, "hex")' in DELUGE
+    assert headers == [TOKEN_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER]
+    # The signature is hex HMAC-SHA256 of timestamp + "." + the exact body text it sends.
+    assert 'zoho.encryption.hmacsha256(token, timestamp + "." + body, "hex")' in DELUGE
+    assert 'headers.put("X-Webhook-Timestamp", timestamp)' in DELUGE
+    # Deluge's unixEpoch() gives milliseconds: 13 digits, which the service reads as such.
+    assert ".unixEpoch()" in DELUGE
     assert "parameters:body" in DELUGE
 
 
@@ -135,13 +147,72 @@ def _deluge_body(account_id: str) -> bytes:
 def test_a_click_as_the_function_sends_it_is_accepted_and_understood() -> None:
     token = "a-webhook-token-for-this-test"
     body = _deluge_body("5725767000000400001")
-    headers = {TOKEN_HEADER: token, SIGNATURE_HEADER: sign(body, token)}
+    clicked_ms = "1800000000000"  # unixEpoch(): milliseconds
+    headers = {
+        TOKEN_HEADER: token,
+        TIMESTAMP_HEADER: clicked_ms,
+        SIGNATURE_HEADER: sign(body, token, clicked_ms),
+    }
 
-    assert is_authentic(body, headers, token)
+    assert is_authentic(body, headers, token, now=1_800_000_010)
+    assert not is_authentic(body, headers, token, now=1_800_000_000 + 301)  # five minutes later
     request = parse_webhook(body, "application/json")
     assert (request.account_id, request.source) == ("5725767000000400001", "button")
     # The Zoho stand-in's button signs the same way.
-    assert stand_in_signature(token, body) == sign(body, token)
+    assert stand_in_signature(token, body, clicked_ms) == sign(body, token, clicked_ms)
+
+
+def _deluge_return_literals() -> set[str]:
+    """Every string literal in the script's `return` statements (the texts a person can see)."""
+    returns = re.findall(r"^\s*return (.+);$", DELUGE, flags=re.MULTILINE)
+    return {literal for line in returns for literal in re.findall(r'"((?:[^"\\]|\\.)*)"', line)}
+
+
+def test_the_stand_in_button_shows_the_texts_the_deluge_script_shows() -> None:
+    assert _deluge_return_literals() == set(BUTTON_TEXTS)
+
+
+def _deluge_shows(code: int | None, response_text: str | None, error: str = "") -> str:
+    """The Deluge script's answer handling, read from the script: each `if` in order, then the last return."""
+    if code is None:
+        return UNREACHABLE + error + ")"
+    try:
+        answer = json.loads(response_text or "")
+        message = (
+            str(answer["message"]) if isinstance(answer, dict) and answer.get("message") is not None else ""
+        )
+    except ValueError:
+        message = ""
+    branches = re.findall(r"if\(([^\n]+)\)\s*\{\s*return ([^\n]+);\s*\}", DELUGE)
+    scope = {"code": code, "message": message}
+    for condition, result in branches:
+        test = condition.replace("||", " or ").replace("&&", " and ").replace(".startsWith(", ".startswith(")
+        if eval(test, {}, scope):
+            return str(eval(result.replace(" + code + ", " + str(code) + "), {}, scope))
+    final = re.findall(r"^\s*return (.+);$", DELUGE, flags=re.MULTILINE)[-1]
+    return str(eval(final, {}, scope))
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (200, '{"status": "synced", "message": "Synced to Xero (updated)."}'),
+        (202, '{"status": "queued", "message": "Sync queued for Acme"}'),
+        (422, '{"status": "rejected", "message": "Account Name is empty. Fill it in."}'),
+        (422, '{"status": "rejected", "message": "Not synced: already says so"}'),
+        (502, '{"status": "failed", "message": "Xero is not connected."}'),
+        (503, '{"status": "failed", "message": "Xero is down."}'),
+        (401, '{"status": "error", "message": "Missing or wrong webhook token."}'),
+        (500, "<html>gateway error</html>"),
+        (413, '{"status": "error"}'),
+        (None, None),
+    ],
+)
+def test_the_same_answers_read_the_same_on_the_stand_in_and_in_the_script(
+    code: int | None, text: str | None
+) -> None:
+    error = "ConnectTimeout: timed out"
+    assert button_text(code, text, error) == _deluge_shows(code, text, error)
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,12 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
         if type(problem).__name__ != "InvalidCursorError":
             raise
         return ctx.redirect(f"/accounts/{account_id}")
+    newest = history[0] if history and cursor is None else None
+    last_attempt = _latest(
+        state.last_attempt_at if state else None,
+        state.last_synced_at if state else None,
+        newest.at if newest else None,
+    )
     preview, preview_error = None, None
     try:
         preview = services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS))
@@ -62,6 +68,7 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
         "account.html",
         account_id=account_id,
         state=state,
+        last_attempt=last_attempt,
         history=history,
         next_cursor=next_cursor,
         first_page=cursor is None,
@@ -92,6 +99,16 @@ def account_sync(ctx: PortalRequest, account_id: str) -> Response:
         # Recorded in the timeline (as "retrying"); the page shows it at the top.
         logger.info("portal sync hit a passing fault", extra={"account_id": account_id})
     return ctx.redirect(f"/accounts/{account_id}", synced="1")
+
+
+def _latest(*moments: str | None) -> str | None:
+    """The newest of these times. An unchanged sync writes only a timeline entry (no state),
+    so the Account's last attempt is the newest of its state's times and its timeline."""
+    from chalicelib.portal.filters import as_datetime
+
+    known = [(as_datetime(m), m) for m in moments if m]
+    dated = [(when, m) for when, m in known if when is not None]
+    return max(dated)[1] if dated else None
 
 
 def _plain(problem: Exception, fallback: str) -> str:

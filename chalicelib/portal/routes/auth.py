@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.security import PasswordConfigError, Session, check_credential
 from chalicelib.portal.web import FORM, SIGNIN_COOKIE, PortalRequest, portal
+
+if TYPE_CHECKING:  # the store (and botocore) load only when a sign-in is checked
+    from chalicelib.store.portal_settings import ThrottleVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -33,37 +37,40 @@ def signin_form() -> Response:
 def signin() -> Response:
     ctx = web._context(portal.current_request)
     services = ctx.services
-    if ctx.signer is None:
+    if ctx.signers is None:
         return _form(ctx, status=503, error=NO_CREDENTIAL)
-    pre = ctx.signer.loads(web.read_cookies(ctx.request).get(SIGNIN_COOKIE))
+    pre = ctx.signers.signin.loads(web.read_cookies(ctx.request).get(SIGNIN_COOKIE))
     if pre is None or not pre.csrf_matches(ctx.form.get("csrf_token")) or not web.same_origin(ctx.request):
         return _form(ctx, status=403, error="The sign-in form expired. Please enter your password again.")
     address = _address(ctx.request)
-    verdict = services.signin_throttle.check(address)
-    if not verdict.allowed:
-        minutes = max(1, math.ceil(verdict.retry_after_seconds / 60))
+    settings = ctx.settings
+    password = ctx.form.get("password", "")
+    try:
+        outcome = attempt_sign_in(
+            services.signin_throttle,
+            address,
+            lambda: check_credential(
+                password,
+                password_hash=settings.secret("ADMIN_PASSWORD_HASH"),
+                admin_token=settings.secret("ADMIN_TOKEN"),
+            ),
+        )
+    except PasswordConfigError as error:
+        return _form(ctx, status=503, error=str(error))
+    if not isinstance(outcome, bool):  # the throttle's refusal
+        minutes = max(1, math.ceil(outcome.retry_after_seconds / 60))
         return _form(
             ctx,
             status=429,
             error=f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again.",
         )
-    settings = ctx.settings
-    try:
-        ok = check_credential(
-            ctx.form.get("password", ""),
-            password_hash=settings.secret("ADMIN_PASSWORD_HASH"),
-            admin_token=settings.secret("ADMIN_TOKEN"),
-        )
-    except PasswordConfigError as error:
-        return _form(ctx, status=503, error=str(error))
-    if not ok:
-        services.signin_throttle.record_failure(address)
+    if not outcome:
         logger.warning("portal sign-in refused: wrong password")
         return _form(ctx, status=401, error="That password is not right. Check it and try again.")
     session = Session.new(lifetime_seconds=settings.PORTAL_SESSION_HOURS * 3600)
     logger.info("portal sign-in")
     cookies = [
-        web.session_cookie(ctx.signer.dumps(session), session.expires_at - time.time()),
+        web.session_cookie(ctx.signers.session.dumps(session), session.expires_at - time.time()),
         web.cleared_cookie(SIGNIN_COOKIE),
     ]
     return web.redirect(web.safe_next(ctx.request, ctx.form.get("next")), cookies)
@@ -77,9 +84,27 @@ def signout(ctx: PortalRequest) -> Response:
     return web.redirect(ctx.url("/signin", notice="signed-out"), [web.cleared_cookie()])
 
 
+def attempt_sign_in(
+    throttle: Any, address: str, password_is_right: Callable[[], bool]
+) -> bool | ThrottleVerdict:
+    """Count the attempt first (atomically), then check the password: True, False, or the
+    throttle's refusal (a ThrottleVerdict) when this address has used up its attempts."""
+    verdict = throttle.attempt(address)
+    if not verdict.allowed:
+        return verdict
+    try:
+        right = password_is_right()
+    except Exception:
+        throttle.succeeded(address)  # a configuration problem is not a guess
+        raise
+    if right:
+        throttle.succeeded(address)
+    return right
+
+
 def _form(ctx: PortalRequest, status: int = 200, error: str | None = None) -> Response:
     """The sign-in page with a fresh pre-session CSRF token in its own short-lived cookie."""
-    if ctx.signer is None:
+    if ctx.signers is None:
         return ctx.render(
             "signin.html",
             status=503 if status == 200 else status,
@@ -91,7 +116,7 @@ def _form(ctx: PortalRequest, status: int = 200, error: str | None = None) -> Re
     pre = Session.new(lifetime_seconds=web.SIGNIN_FORM_SECONDS)
     ctx.set_cookies.append(
         web.session_cookie(
-            ctx.signer.dumps(pre), web.SIGNIN_FORM_SECONDS, name=SIGNIN_COOKIE, same_site="Strict"
+            ctx.signers.signin.dumps(pre), web.SIGNIN_FORM_SECONDS, name=SIGNIN_COOKIE, same_site="Strict"
         )
     )
     target = ctx.form.get("next") or ctx.query("next")

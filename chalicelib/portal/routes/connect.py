@@ -2,8 +2,9 @@
 
 The flow itself (authorize URL, code exchange, storing the tokens where the service reads
 them, choosing a Xero organisation) is `chalicelib.services.connect.Connector`; this module
-binds it to the browser: the `state` lives in the signed session, so a callback is only
-accepted in the session that started it, for the provider it started, within ten minutes.
+binds it to the browser: the `state` lives in its own signed cookie (bound to the session's
+id) and in the state table, so a callback is only accepted in the session that started it,
+for the provider it started, within ten minutes, and once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.portal import web
+from chalicelib.portal.security import OAUTH_STATE_SECONDS
 from chalicelib.portal.web import FORM, PortalRequest, portal
 
 logger = logging.getLogger(__name__)
@@ -35,16 +37,23 @@ def connections(ctx: PortalRequest) -> Response:
 @portal.route("/connect/{provider}", methods=["POST"], content_types=[FORM])
 @web.page()
 def connect_start(ctx: PortalRequest, provider: str) -> Response:
-    if provider not in PROVIDERS or ctx.session is None:
+    from chalicelib.portal.security import OAuthState
+
+    if provider not in PROVIDERS or ctx.session is None or ctx.signers is None:
         return _page(ctx, error="Choose Xero or Zoho CRM to connect.", status=404)
-    session, state = ctx.session.with_oauth_state(provider)
+    attempt = OAuthState.new(provider, ctx.session.sid)
     try:
-        target = ctx.services.connector.authorization_url(provider, _redirect_uri(ctx, provider), state)
+        target = ctx.services.connector.authorization_url(
+            provider, _redirect_uri(ctx, provider), attempt.state
+        )
     except Exception as problem:
         return _page(
             ctx, error=_plain(problem, f"Connecting {LABELS[provider]} could not start."), status=502
         )
-    ctx.save_session(session)
+    ctx.services.oauth_states.remember(attempt.state, provider, attempt.sid, attempt.expires_at)
+    ctx.set_cookies.append(
+        web.session_cookie(ctx.signers.oauth.dumps(attempt), OAUTH_STATE_SECONDS, name=web.OAUTH_COOKIE)
+    )
     return web.redirect(target, ctx.set_cookies)
 
 
@@ -54,15 +63,20 @@ def connect_callback(ctx: PortalRequest, provider: str) -> Response:
     from chalicelib.services.connect import ConnectError, code_from_callback
 
     session = ctx.session
-    if provider not in PROVIDERS or session is None:
+    if provider not in PROVIDERS or session is None or ctx.signers is None:
         return _page(ctx, error="That is not a connection this portal makes.", status=404)
     params = {k: ctx.query(k) for k in ("code", "state", "error", "accounts-server")}
-    if not session.oauth_state_matches(provider, params["state"]):
-        # Not started here, started for the other provider, replayed, or older than ten minutes.
+    attempt = ctx.signers.oauth.loads(web.read_cookies(ctx.request).get(web.OAUTH_COOKIE))
+    ctx.set_cookies.append(web.cleared_cookie(web.OAUTH_COOKIE))
+    # The state must be in this browser's OAuth cookie (for this provider and session, within
+    # ten minutes) *and* still stored server-side, where it is consumed: a replayed callback
+    # finds it gone whatever cookie it carries.
+    if attempt is None or not attempt.matches(provider, params["state"], session.sid):
         return ctx.redirect("/connect", notice="connect-expired")
-    ctx.save_session(session.without_oauth())  # a state works once
+    if not ctx.services.oauth_states.consume(attempt.state, provider, session.sid):
+        return ctx.redirect("/connect", notice="connect-expired")
     try:
-        code = code_from_callback(params, str(session.oauth["state"]))
+        code = code_from_callback(params, attempt.state)
     except ConnectError:
         return ctx.redirect("/connect", notice="connect-cancelled")
     try:

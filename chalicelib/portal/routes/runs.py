@@ -39,7 +39,7 @@ def sync_start(ctx: PortalRequest) -> Response:
     except ValueError as error:
         return _sync_page(ctx, values, error=_plain_error(error), status=400)
     try:
-        run = runs.start(request, trigger="manual")
+        run = runs.start(request, trigger="portal")
     except Exception as error:
         in_progress = getattr(error, "run", None)
         if in_progress is None:
@@ -149,7 +149,7 @@ def run_retry(ctx: PortalRequest, run_id: str) -> Response:
     if not RUN_ID.match(run_id):
         return _not_found(ctx, f"There is no run {run_id}.")
     try:
-        run = runs.retry(run_id, trigger="retry")
+        run = runs.retry(run_id, trigger="portal")
     except InvalidRequestError:
         return ctx.redirect(f"/runs/{run_id}", notice="nothing-to-retry")
     except Exception as error:

@@ -23,6 +23,17 @@
       two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " UTC";
   }
 
+  // As the page renders it (chalicelib/portal/filters.py duration): to a tenth of a second.
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) { return "—"; }
+    var tenths = Math.round(Number(seconds) * 10) / 10;
+    if (tenths < 60) { return tenths.toFixed(1) + " s"; }
+    var minutes = Math.floor(tenths / 60);
+    var rest = (tenths - minutes * 60).toFixed(1);
+    if (minutes < 60) { return minutes + " min " + rest + " s"; }
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
   function setText(root, selector, text) {
     var el = root.querySelector(selector);
     if (el && el.textContent !== text) { el.textContent = text; }
@@ -48,6 +59,7 @@
     setText(root, '[data-run-calls="xero"]', Number((run.calls || {}).xero || 0).toLocaleString("en"));
     setText(root, '[data-run-calls="zoho"]', Number((run.calls || {}).zoho || 0).toLocaleString("en"));
     setText(root, "[data-run-finished]", when(run.finished_at));
+    setText(root, "[data-run-duration]", duration(run.duration_seconds));
     var waiting = root.querySelector("[data-run-waiting]");
     if (waiting) {
       waiting.hidden = run.state !== "waiting";

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -115,12 +116,14 @@ def test_the_button_signs_the_body_and_shows_the_answer(
     shown = httpx.post(f"{zoho_sandbox.url}/__sandbox__/button/{ACME}").json()
     assert shown["status_code"] == 202
     assert shown["message"] == "Sync queued for Acme Widgets Pty Ltd"
-    assert shown["display"] == "Xero: Sync queued for Acme Widgets Pty Ltd"
+    assert shown["display"] == "Sync queued for Acme Widgets Pty Ltd"
     [request] = receiver.requests
     raw = request["raw"]
     assert json.loads(raw) == {"account_id": ACME, "source": "button"}
     assert request["headers"]["X-Webhook-Token"] == TOKEN
-    expected = hmac.new(TOKEN.encode(), raw, hashlib.sha256).hexdigest()
+    timestamp = request["headers"]["X-Webhook-Timestamp"]
+    assert abs(int(timestamp) / 1000 - time.time()) < 60
+    expected = hmac.new(TOKEN.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(request["headers"]["X-Webhook-Signature"], expected)
     assert wired.webhook_deliveries()[-1]["kind"] == "button"
 
@@ -129,7 +132,7 @@ def test_the_button_reports_errors_like_the_deluge_function(wired: Any, receiver
     receiver.status, receiver.answer = 409, {"message": "Account Name is required"}
     shown = wired.click_button(ACME)
     assert (shown["status_code"], shown["message"]) == (409, "Account Name is required")
-    assert shown["display"].startswith("Sync to Xero failed (HTTP 409)")
+    assert shown["display"] == "Not synced: Account Name is required"
 
 
 def test_the_button_times_out_like_invokeurl(wired: Any, receiver: Receiver) -> None:
@@ -137,6 +140,7 @@ def test_the_button_times_out_like_invokeurl(wired: Any, receiver: Receiver) -> 
     receiver.delay = 1.0
     shown = wired.click_button(ACME)
     assert shown["status_code"] is None and "Timeout" in shown["display"]
+    assert shown["display"].startswith("Sync to Xero could not reach the sync service.")
 
 
 def test_the_button_needs_a_webhook_url_and_an_account(zoho_sandbox: Any) -> None:

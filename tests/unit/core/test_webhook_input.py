@@ -71,10 +71,16 @@ def test_unset_secret_never_accepts_anything() -> None:
     assert not is_authentic(b"{}", {"X-Webhook-Token": ""}, "")
 
 
-def test_signature_when_present_must_match_the_exact_body() -> None:
+def test_signature_when_present_must_match_the_exact_body_and_timestamp() -> None:
     body = b'{"account_id": "1", "source": "button"}'
-    headers = {"X-Webhook-Token": SECRET, "X-Webhook-Signature": sign(body, SECRET)}
-    assert is_authentic(body, headers, SECRET)
-    assert is_authentic(body, {**headers, "X-Webhook-Signature": sign(body, SECRET).upper()}, SECRET)
-    assert not is_authentic(body + b" ", headers, SECRET)
-    assert not is_authentic(body, {**headers, "X-Webhook-Signature": sign(body, "other")}, SECRET)
+    now = 1_800_000_000
+    good = sign(body, SECRET, now)
+    headers = {"X-Webhook-Token": SECRET, "X-Webhook-Timestamp": str(now), "X-Webhook-Signature": good}
+    assert is_authentic(body, headers, SECRET, now=now)
+    assert is_authentic(body, {**headers, "X-Webhook-Signature": good.upper()}, SECRET, now=now)
+    assert not is_authentic(body + b" ", headers, SECRET, now=now)
+    assert not is_authentic(
+        body, {**headers, "X-Webhook-Signature": sign(body, "other", now)}, SECRET, now=now
+    )
+    # The timestamp is signed too: moving it breaks the signature.
+    assert not is_authentic(body, {**headers, "X-Webhook-Timestamp": str(now + 1)}, SECRET, now=now)

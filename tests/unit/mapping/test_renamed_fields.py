@@ -151,8 +151,17 @@ def test_defaults_do_not_create_an_empty_group(custom: FieldMap) -> None:
 @pytest.mark.parametrize(
     ("record", "contacts", "message"),
     [
-        (account(Send_To_Xero=False), [], "Send to Xero is not ticked on this Account"),
-        (account(Company=" "), [], "Company name is required"),
+        (
+            account(Send_To_Xero=False),
+            [],
+            "Send to Xero is not ticked on this Account. To send it to Xero, tick Send to Xero on the "
+            "Account in Zoho CRM, then click Sync to Xero again.",
+        ),
+        (
+            account(Company=" "),
+            [],
+            "Company name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again.",
+        ),
         (
             account(),
             [person(1, "Kim", "Lee"), person(2, "Ana", "Silva")],

@@ -33,7 +33,10 @@ def walk(value: Any) -> list[Any]:
 @pytest.mark.parametrize("ticked", [False, None, "false", ""])
 def test_add_to_xero_must_be_ticked(ticked: Any, field_map: FieldMap) -> None:
     account = zoho_account(1) | {"Add_to_Xero": ticked}
-    assert rejection(account, [], field_map) == "Add to Xero is not ticked on this Account"
+    assert rejection(account, [], field_map) == (
+        "Add to Xero is not ticked on this Account. To send it to Xero, tick Add to Xero on the Account "
+        "in Zoho CRM, then click Sync to Xero again."
+    )
 
 
 def test_add_to_xero_as_text_true_is_ticked(field_map: FieldMap) -> None:
@@ -43,7 +46,9 @@ def test_add_to_xero_as_text_true_is_ticked(field_map: FieldMap) -> None:
 
 @pytest.mark.parametrize("name", [None, "", "   "])
 def test_account_name_is_required(name: Any, field_map: FieldMap) -> None:
-    assert rejection(zoho_account(1) | {"Account_Name": name}, [], field_map) == "Account Name is required"
+    assert rejection(zoho_account(1) | {"Account_Name": name}, [], field_map) == (
+        "Account Name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again."
+    )
 
 
 def test_values_are_stripped(field_map: FieldMap) -> None:
@@ -324,7 +329,10 @@ def test_value_outside_a_xero_enum_is_rejected(tmp_path: Path, map_text: str) ->
     ok = prepare_contact(zoho_account(12) | {"Tax_Mode": "INCLUSIVE"}, [], fm)
     assert ok.xero_contact["SalesDefaultLineAmountType"] == "INCLUSIVE"
     message = rejection(zoho_account(12) | {"Tax_Mode": "GROSS"}, [], fm)
-    assert message == "Tax Mode must be one of INCLUSIVE, EXCLUSIVE, NONE (it is 'GROSS')."
+    assert (
+        message
+        == "Tax Mode must be one of INCLUSIVE, EXCLUSIVE, NONE (it is 'GROSS'). Correct it in Zoho CRM."
+    )
 
 
 def test_account_level_email_names_the_field(tmp_path: Path, map_text: str) -> None:
@@ -344,4 +352,6 @@ def test_required_top_level_field(tmp_path: Path, map_text: str) -> None:
     )
     fm = extended_map(tmp_path, text, "")
     assert prepare_contact(zoho_account(12), [], fm).xero_contact["AccountNumber"] == "ACC-0012"
-    assert rejection(zoho_account(12) | {"Account_Number": None}, [], fm) == "Account Number is required"
+    assert rejection(zoho_account(12) | {"Account_Number": None}, [], fm) == (
+        "Account Number is empty. Fill it in on the Account in Zoho CRM."
+    )

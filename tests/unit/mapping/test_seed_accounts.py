@@ -16,15 +16,18 @@ from tests.unit.mapping.helpers import xero_contact_errors, zoho_account, zoho_c
 ACCEPTED = [1, 2, 7, 8, 9, 12, 13, 14]
 
 REJECTED = {
-    3: "Account Name is required",
-    4: "Add to Xero is not ticked on this Account",
+    3: "Account Name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again.",
+    4: (
+        "Add to Xero is not ticked on this Account. To send it to Xero, tick Add to Xero on the Account "
+        "in Zoho CRM, then click Sync to Xero again."
+    ),
     5: (
         "This Account has 3 contacts but none is marked Primary Contact. "
         "Tick Primary Contact on one of: Erin Walsh, Farid Haddad, Grace Lee."
     ),
     6: (
         "This Account has 2 contacts marked Primary Contact (Hana Kobayashi, Ivan Petrov). "
-        "Untick all but one."
+        "Untick Primary Contact on all but one of them in Zoho CRM."
     ),
     10: "Account Name is 264 characters long; Xero allows at most 255. Shorten it in Zoho.",
     11: (

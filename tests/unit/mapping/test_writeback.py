@@ -37,9 +37,12 @@ def test_rejection_keeps_an_existing_link(field_map: FieldMap) -> None:
         xero_contact_id=None,
         xero_contact_url=None,
         synced_at=None,
-        error="Account Name is required",
+        error="Account Name is empty. Fill it in on the Account in Zoho CRM.",
     )
-    assert update == {"Xero_Sync_Status": "Rejected", "Xero_Sync_Error": "Account Name is required"}
+    assert update == {
+        "Xero_Sync_Status": "Rejected",
+        "Xero_Sync_Error": "Account Name is empty. Fill it in on the Account in Zoho CRM.",
+    }
 
 
 def test_long_error_is_cut_to_the_field_size(field_map: FieldMap) -> None:

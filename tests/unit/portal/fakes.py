@@ -19,8 +19,9 @@ class FakeRuns:
         self.runs: dict[str, Run] = {}
         self.problems: dict[str, list[RunAccount]] = {}
         self.started: list[tuple[StartRunRequest, str]] = []
+        self.retried: list[tuple[str, str, bool]] = []
 
-    def start(self, request: StartRunRequest, *, trigger: str = "manual") -> Run:
+    def start(self, request: StartRunRequest, *, trigger: str = "portal") -> Run:
         active = next((r for r in self.runs.values() if not r.state.finished), None)
         if active is not None:
             raise RunInProgress(active)
@@ -38,11 +39,12 @@ class FakeRuns:
         self.runs[run.run_id] = run
         return run
 
-    def retry(self, run_id: str, *, trigger: str = "manual") -> Run:
+    def retry(self, run_id: str, *, trigger: str = "portal", dry_run: bool = False) -> Run:
         old = self.runs[run_id]
         if old.counts["failed"] + old.counts["rejected"] == 0:
             raise InvalidRequestError("nothing to retry")
-        run = self.start(StartRunRequest(window="all"), trigger=trigger)
+        self.retried.append((run_id, trigger, dry_run))
+        run = self.start(StartRunRequest(window="all", dry_run=old.dry_run or dry_run), trigger=trigger)
         run = replace(run, kind=WindowKind.RETRY, retry_of=run_id)
         self.runs[run.run_id] = run
         return run
@@ -67,9 +69,14 @@ class FakeRuns:
     def finish(self, run_id: str, state: RunState = RunState.COMPLETED_WITH_ERRORS) -> Run:
         run = self.runs[run_id]
         run.state = state
-        run.finished_at = "2026-03-01T00:05:00+00:00"
+        run.finished_at = "2026-03-01T00:00:01.300+00:00"  # 1.3 s after its start
         run.counts.update(selected=3, created=1, rejected=1, failed=1)
         self.problems[run_id] = [
-            RunAccount(run_id, "5725767000000400003", AccountResult.REJECTED, "Account Name is required."),
+            RunAccount(
+                run_id,
+                "5725767000000400003",
+                AccountResult.REJECTED,
+                "Account Name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again.",
+            ),
         ]
         return run

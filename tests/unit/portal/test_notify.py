@@ -36,7 +36,10 @@ def finished_run(state: RunState = RunState.COMPLETED_WITH_ERRORS, **changes: An
 
 PROBLEMS = [
     RunAccount(
-        "r", "5725767000000400003", AccountResult.REJECTED, "Account Name is required. Fill it in Zoho."
+        "r",
+        "5725767000000400003",
+        AccountResult.REJECTED,
+        "Account Name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again.",
     ),
     RunAccount(
         "r",
@@ -79,7 +82,10 @@ def test_a_finished_run_is_mailed_to_every_recipient_with_counts_and_problems(se
     assert message.source == SENDER
     assert message.destinations["ToAddresses"] == ["ann@finance.example", "bo@finance.example"]
     assert message.subject == "Sync run completed with problems: 12 created, 20 updated, 2 need attention"
-    assert "Account Name is required. Fill it in Zoho." in message.body
+    assert (
+        "Account Name is empty. Fill it in on the Account in Zoho CRM, then click Sync to Xero again."
+        in message.body
+    )
     assert "Xero &lt;refused&gt; the e-mail &amp; phone." in message.body  # HTML-escaped
     assert 'href="https://portal.example/api/portal/runs/20260301-020000-abcd1234"' in message.body
     assert ses.get_send_statistics()["SendDataPoints"][0]["DeliveryAttempts"] == 2

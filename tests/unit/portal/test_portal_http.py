@@ -8,66 +8,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.models.runs import StartRunRequest
+from chalicelib.portal.filters import duration
 from chalicelib.portal.security import hash_password
 from chalicelib.store.portal_settings import PortalSettings
+from tests.portal_browser import PASSWORD, Browser, set_cookies
 from tests.unit.portal.conftest import TABLE
 from tests.unit.portal.fakes import FakeRuns
-
-PASSWORD = "a long portal password"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class Browser:
-    """Keeps cookies between requests like a browser does (enough for these tests)."""
-
-    def __init__(self, client: Client) -> None:
-        self.http = client.http
-        self.cookies: dict[str, str] = {}
-        self.last: Any = None
-
-    def _send(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> Any:
-        headers = dict(headers or {})
-        headers.setdefault("host", "portal.test")
-        if self.cookies:
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.http.request(method, path, headers=headers, body=body)
-        for cookie in set_cookies(response):
-            name, _, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in cookie:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        self.last = response
-        return response
-
-    def get(self, path: str, **headers: str) -> Any:
-        return self._send("GET", path, headers)
-
-    def post(self, path: str, fields: dict[str, str], **headers: str) -> Any:
-        return self._send("POST", path, {**FORM, **headers}, urlencode(fields).encode())
-
-    def csrf(self) -> str:
-        match = re.search(rb'name="csrf_token" value="([^"]*)"', self.last.body)
-        assert match, "the page has no CSRF token"
-        return match.group(1).decode()
-
-    def sign_in(self, password: str = PASSWORD) -> Any:
-        self.get("/portal/signin")
-        return self.post(
-            "/portal/signin", {"csrf_token": self.csrf(), "password": password, "next": "/portal"}
-        )
-
-
-def set_cookies(response: Any) -> list[str]:
-    value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
-    return [value] if isinstance(value, str) else list(value)
 
 
 @pytest.fixture
@@ -231,7 +183,7 @@ def test_sync_now_starts_the_run_asked_for_and_opens_its_page(signed_in: Browser
     response = signed_in.post("/portal/sync", fields)
     assert response.status_code == 303
     [(request, trigger)] = runs.started
-    assert (request.days, request.dry_run, trigger) == (7, True, "manual")
+    assert (request.days, request.dry_run, trigger) == (7, True, "portal")
     page = signed_in.get(response.headers["Location"])
     assert page.status_code == 200
     assert b"Dry run" in page.body
@@ -264,7 +216,7 @@ def test_progress_json_and_retry_of_a_finished_run(signed_in: Browser, runs: Fak
     assert progress.json_body["finished"] is False
     runs.finish(run.run_id)
     page = signed_in.get(f"/portal/runs/{run.run_id}")
-    assert b"Account Name is required." in page.body
+    assert b"Account Name is empty." in page.body
     assert b"Retry failed" in page.body
     response = signed_in.post(f"/portal/runs/{run.run_id}/retry", {"csrf_token": signed_in.csrf()})
     assert response.status_code == 303
@@ -276,6 +228,86 @@ def test_progress_json_and_retry_of_a_finished_run(signed_in: Browser, runs: Fak
 def test_unknown_runs_are_404(signed_in: Browser) -> None:
     assert signed_in.get("/portal/runs/nope").status_code == 404
     assert signed_in.get("/portal/api/runs/nope").status_code == 404
+
+
+# --- what a run's page says: origin, dry run (and its retry), duration --------------------------
+
+
+def page_text(page: Any) -> str:
+    """The page's words, tags stripped and spaces collapsed (what a reader sees)."""
+    body = page.body.decode()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+@pytest.mark.parametrize(
+    ("trigger", "label"),
+    [("portal", "Portal"), ("api", "API"), ("cli", "CLI"), ("schedule", "Schedule"), ("manual", "Portal")],
+)
+def test_a_runs_origin_is_shown_on_its_page_and_in_the_list(
+    signed_in: Browser, runs: FakeRuns, trigger: str, label: str
+) -> None:
+    run = runs.start(StartRunRequest(window="all"), trigger=trigger)
+
+    page = page_text(signed_in.get(f"/portal/runs/{run.run_id}"))
+    listing = page_text(signed_in.get("/portal/runs"))
+
+    assert f"Every Account with Add to Xero ticked · {label} · started" in page
+    assert f" {label} " in listing
+
+
+def test_retry_failed_on_a_dry_run_says_it_is_a_dry_run_and_starts_one(
+    signed_in: Browser, runs: FakeRuns
+) -> None:
+    dry = runs.start(StartRunRequest(window="all", dry_run=True))
+    runs.finish(dry.run_id)
+
+    page = signed_in.get(f"/portal/runs/{dry.run_id}")
+    assert "Retry failed as a dry run" in page_text(page)
+    assert "A retry of a dry run is a dry run: nothing is written." in page_text(page)
+    response = signed_in.post(f"/portal/runs/{dry.run_id}/retry", {"csrf_token": signed_in.csrf()})
+
+    retry_page = page_text(signed_in.get(response.headers["Location"]))
+    assert runs.retried == [(dry.run_id, "portal", False)]
+    assert "Dry run Failed and rejected Accounts of run" in retry_page
+    assert f"Retry via Portal · started 1 Mar 2026, 00:00 UTC · retry of {dry.run_id}" in retry_page
+
+
+def test_retry_failed_on_a_real_run_is_a_real_retry(signed_in: Browser, runs: FakeRuns) -> None:
+    real = runs.start(StartRunRequest(window="all"))
+    runs.finish(real.run_id)
+
+    page = page_text(signed_in.get(f"/portal/runs/{real.run_id}"))
+
+    assert "Retry failed" in page and "as a dry run" not in page
+
+
+def test_a_finished_runs_duration_is_shown_to_a_tenth_of_a_second(signed_in: Browser, runs: FakeRuns) -> None:
+    run = runs.start(StartRunRequest(window="all"))
+    going = page_text(signed_in.get(f"/portal/runs/{run.run_id}"))
+    runs.finish(run.run_id)  # 1.3 s after its start
+
+    page = page_text(signed_in.get(f"/portal/runs/{run.run_id}"))
+    progress = signed_in.get(f"/portal/api/runs/{run.run_id}").json_body
+
+    assert "Duration — " in going
+    assert "Duration 1.3 s" in page
+    assert progress["duration_seconds"] == 1.3
+    assert progress["origin"] == "Portal"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, "—"),
+        (0.04, "0.0 s"),
+        (1.3, "1.3 s"),
+        (59.96, "1 min 0.0 s"),
+        (62.25, "1 min 2.2 s"),
+        (3725, "1 h 2 min"),
+    ],
+)
+def test_durations_read_naturally(seconds: float | None, shown: str) -> None:
+    assert duration(seconds) == shown
 
 
 # --- settings -------------------------------------------------------------------------------

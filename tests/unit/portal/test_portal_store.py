@@ -27,25 +27,34 @@ def test_settings_start_empty_and_keep_what_was_saved(ddb: Any) -> None:
     assert stored.updated_at == Clock().now
 
 
-def test_five_wrong_passwords_lock_that_address_only_until_the_window_ends(ddb: Any) -> None:
+def test_five_attempts_lock_that_address_only_until_the_window_ends(ddb: Any) -> None:
     clock = Clock(900.0 * 1000)  # the start of a window
     throttle = SignInThrottle(ddb, TABLE, per_address=5, overall=100, window_seconds=900, clock=clock)
     for _ in range(5):
-        assert throttle.check("203.0.113.7").allowed
-        throttle.record_failure("203.0.113.7")
-    verdict = throttle.check("203.0.113.7")
+        assert throttle.attempt("203.0.113.7").allowed
+    verdict = throttle.attempt("203.0.113.7")
     assert not verdict.allowed
     assert verdict.retry_after_seconds == 900
-    assert throttle.check("198.51.100.1").allowed  # someone else can still sign in
+    assert throttle.attempt("198.51.100.1").allowed  # someone else can still sign in
     clock.now += 900
-    assert throttle.check("203.0.113.7").allowed
+    assert throttle.attempt("203.0.113.7").allowed
 
 
-def test_failures_from_many_addresses_hit_the_overall_cap(ddb: Any) -> None:
+def test_a_right_password_gives_its_attempt_back(ddb: Any) -> None:
+    throttle = SignInThrottle(ddb, TABLE, per_address=2, overall=100, window_seconds=900, clock=Clock())
+    for _ in range(10):
+        assert throttle.attempt("203.0.113.7").allowed
+        throttle.succeeded("203.0.113.7")
+    assert throttle.attempt("203.0.113.7").allowed
+    assert throttle.attempt("203.0.113.7").allowed
+    assert not throttle.attempt("203.0.113.7").allowed
+
+
+def test_attempts_from_many_addresses_hit_the_overall_cap(ddb: Any) -> None:
     throttle = SignInThrottle(ddb, TABLE, per_address=5, overall=3, window_seconds=900, clock=Clock())
     for n in range(3):
-        throttle.record_failure(f"192.0.2.{n}")
-    assert not throttle.check("192.0.2.200").allowed
+        assert throttle.attempt(f"192.0.2.{n}").allowed
+    assert not throttle.attempt("192.0.2.200").allowed
 
 
 def test_a_revoked_session_stays_revoked(ddb: Any) -> None:

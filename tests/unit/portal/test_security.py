@@ -9,9 +9,12 @@ import pytest
 
 from chalicelib.portal import hash_password as cli
 from chalicelib.portal.security import (
+    OAuthSigner,
+    OAuthState,
     PasswordConfigError,
     Session,
     SessionSigner,
+    Signers,
     check_credential,
     hash_password,
     session_key,
@@ -97,15 +100,29 @@ def test_the_csrf_token_must_match_exactly() -> None:
     assert Session.new(lifetime_seconds=60).csrf != session.csrf
 
 
-def test_the_oauth_state_is_bound_to_provider_and_time() -> None:
-    session, state = Session.new(lifetime_seconds=3600, now=0).with_oauth_state("xero", now=0)
-    assert session.oauth_state_matches("xero", state, now=10)
-    assert not session.oauth_state_matches("zoho", state, now=10)
-    assert not session.oauth_state_matches("xero", state + "x", now=10)
-    assert not session.oauth_state_matches("xero", state, now=601)
-    assert not session.without_oauth().oauth_state_matches("xero", state, now=10)
-    signer = SessionSigner(b"k" * 32)
-    assert signer.loads(signer.dumps(session), now=10).oauth_state_matches("xero", state, now=10)  # type: ignore[union-attr]
+def test_the_oauth_state_is_bound_to_provider_session_and_time() -> None:
+    attempt = OAuthState.new("xero", "sid-1", now=0)
+    assert attempt.matches("xero", attempt.state, "sid-1", now=10)
+    assert not attempt.matches("zoho", attempt.state, "sid-1", now=10)
+    assert not attempt.matches("xero", attempt.state + "x", "sid-1", now=10)
+    assert not attempt.matches("xero", attempt.state, "sid-2", now=10)
+    assert not attempt.matches("xero", attempt.state, "sid-1", now=601)
+    signer = OAuthSigner(b"k" * 32)
+    assert signer.loads(signer.dumps(attempt), now=10) == attempt
+
+
+def test_each_cookie_kind_is_refused_by_every_other_kinds_signer() -> None:
+    signers = Signers.from_key(b"k" * 32)
+    session = Session.new(lifetime_seconds=3600)
+    made = {
+        "session": signers.session.dumps(session),
+        "signin": signers.signin.dumps(session),
+        "oauth": signers.oauth.dumps(OAuthState.new("xero", session.sid)),
+    }
+    readers = {"session": signers.session, "signin": signers.signin, "oauth": signers.oauth}
+    for kind, value in made.items():
+        for reader_kind, reader in readers.items():
+            assert (reader.loads(value) is not None) == (kind == reader_kind), (kind, reader_kind)
 
 
 def test_the_helper_prints_a_hash_that_verifies(
