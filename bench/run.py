@@ -21,9 +21,9 @@ How each figure is measured:
   work for that batch counts too: an upper bound), plus the bench process's peak RSS
   (everything: moto, stand-ins, N records) for scale. That probed batch's CPU, inflated by
   tracemalloc, is left out of the CPU figure together with its 50 Accounts.
-- moto: its DynamoDB transactions deep-copy the whole table once per item (a rollback
-  backup); the bench makes that one copy per table per transaction, or moto alone would take
-  minutes and gigabytes at 1,000 Accounts (its own server thread: not in our CPU either way).
+- moto: the stack's moto is fitted by sandbox/moto_fit.py (transactions copy only the items
+  they write, no retained model instances), as under `make run`; it answers in its own
+  server thread, so it is not in our CPU either way.
 - clicks: the button webhook over HTTP; our CPU is time.thread_time() inside the route's view
   in the app server's request thread; calls per click are call-log deltas (clicks in sequence).
 """
@@ -122,55 +122,8 @@ def _is_batch(event: dict[str, Any]) -> bool:
         return False
 
 
-def _moto_backs_up_each_table_once() -> None:
-    """moto's transact_write_items deep-copies the whole table once per *item* of a
-    transaction (its rollback backup): quadratic in the table's size, minutes and gigabytes
-    at 1,000 Accounts, all of it in moto's server thread. The bench makes that one copy per
-    table per transaction - the same rollback, so the same behaviour for our code."""
-    import copy
-
-    from moto.dynamodb import models
-
-    if getattr(models.DynamoDBBackend, "_bench_patched", False):
-        return
-    original = models.DynamoDBBackend.transact_write_items
-    real_deepcopy = copy.deepcopy
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        copies: dict[int, Any] = {}
-
-        def deepcopy_once(obj: Any, *args: Any) -> Any:
-            if isinstance(obj, models.Table):
-                if id(obj) not in copies:
-                    copies[id(obj)] = real_deepcopy(obj, *args)
-                return copies[id(obj)]
-            return real_deepcopy(obj, *args)
-
-        # moto's server runs one request at a time (sandbox.stack.make_moto_atomic)
-        models.copy = _CopyModule(deepcopy_once)
-        try:
-            return original(self, transact_items)
-        finally:
-            models.copy = copy
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-    models.DynamoDBBackend._bench_patched = True
-
-
-class _CopyModule:
-    """Stands in for the `copy` module inside moto.dynamodb.models during one transaction."""
-
-    def __init__(self, deepcopy: Any) -> None:
-        import copy
-
-        self.deepcopy = deepcopy
-        self.copy = copy.copy
-
-
 def start_stack(label: str) -> Any:
     from sandbox.stack import LocalStack, StackConfig
-
-    _moto_backs_up_each_table_once()
 
     tag = f"bench-{label}-{uuid.uuid4().hex[:6]}"
     config = StackConfig(

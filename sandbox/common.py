@@ -4,6 +4,7 @@ in-process server on an ephemeral port."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import threading
 import time
 from collections.abc import Callable
@@ -97,12 +98,39 @@ def drop_connection(environ: dict) -> list[bytes]:
     return []
 
 
-class ServerThread:
-    """Serve a WSGI app on 127.0.0.1 in a daemon thread (port 0 = ephemeral)."""
+class PortInUse(OSError):
+    """The port a local server should listen on is taken by another program."""
 
-    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str, port: int, variable: str = "") -> None:
+        super().__init__(errno.EADDRINUSE, f"{host}:{port} is already in use")
+        self.host, self.port, self.variable = host, port, variable
+
+
+@contextlib.contextmanager
+def port_in_use_as_error(host: str, port: int) -> Any:
+    """Turn "address already in use" from a bind into PortInUse (other OSErrors pass)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(host, port) from exc
+        raise
+
+
+class ServerThread:
+    """Serve a WSGI app on 127.0.0.1 in a daemon thread (port 0 = ephemeral).
+
+    The socket is bound here, in the caller's thread, so a busy port raises PortInUse at once
+    instead of failing inside the server thread."""
+
+    def __init__(
+        self, app: Callable, host: str = "127.0.0.1", port: int = 0, *, request_handler: Any = None
+    ) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        with port_in_use_as_error(host, port):
+            self._server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, request_handler=request_handler
+            )
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port
@@ -119,7 +147,8 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits forever for a loop that never started
+            self._server.shutdown()
         self._server.server_close()
 
     def __enter__(self) -> ServerThread:

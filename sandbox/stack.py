@@ -12,6 +12,7 @@ and creates the table and queues. Ctrl-C or SIGTERM stops everything it started.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -19,11 +20,14 @@ import signal
 import threading
 import time
 import uuid
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.common import ServerThread
+from sandbox import logs
+from sandbox.common import PortInUse, ServerThread, port_in_use_as_error
+from sandbox.moto_fit import TtlSweeper, fit_moto, make_moto_atomic
 
 log = logging.getLogger("sandbox.stack")
 
@@ -60,6 +64,9 @@ class StackConfig:
     moto_port: int = 0
     start_worker: bool = True
     run_workers: int = 3
+    # How often items past their TTL are deleted from moto's tables (DynamoDB: within days,
+    # usually minutes); only when this stack started moto.
+    ttl_sweep_seconds: float = 30.0
     xero_options: dict[str, Any] = field(default_factory=dict)
     zoho_options: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -78,10 +85,20 @@ class LocalStack:
         self._worker: QueueWorker | None = None
         self._run_workers: list[QueueWorker] = []
         self._moto: Any = None
+        self._ttl_sweeper: TtlSweeper | None = None
 
     # --- lifecycle -----------------------------------------------------------
 
     def start(self) -> LocalStack:
+        """Start every piece; if one fails (a busy port, say), stop the ones already started."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         self._set_env({**FAKE_AWS, **LOCAL_SECRETS, **self.config.env}, only_if_unset=True)
         self._start_moto()
         self._start_stand_ins()
@@ -95,19 +112,28 @@ class LocalStack:
                 worker = QueueWorker(os.environ["RUNS_QUEUE_URL"], handler="run_worker", max_messages=1)
                 worker.start()
                 self._run_workers.append(worker)
-        return self
 
-    def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-        for worker in self._run_workers:
-            worker.stop()
-        for server in reversed(self._servers):
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop everything this stack started. Workers are told to stop together and get
+        `timeout` seconds in all to finish the message in hand (they are daemon threads)."""
+        workers = [w for w in (self._worker, *self._run_workers) if w is not None]
+        self._worker, self._run_workers = None, []
+        for worker in workers:
+            worker.request_stop()
+        ends = time.monotonic() + timeout
+        for worker in workers:
+            worker.join(max(0.0, ends - time.monotonic()))
+        servers, self._servers = self._servers, []
+        for server in reversed(servers):
             with suppress(Exception):
                 server.stop()
+        if self._ttl_sweeper is not None:
+            self._ttl_sweeper.stop()
+            self._ttl_sweeper = None
         if self._moto is not None:
             with suppress(Exception):
                 self._moto.stop()
+            self._moto = None
         self._restore_env()
 
     def __enter__(self) -> LocalStack:
@@ -121,15 +147,25 @@ class LocalStack:
     def _start_moto(self) -> None:
         if os.environ.get("AWS_ENDPOINT_URL"):
             return
-        from moto.server import ThreadedMotoServer
-
-        make_moto_atomic()
-        self._moto = ThreadedMotoServer(
-            ip_address=self.config.host, port=self.config.moto_port, verbose=False
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
         )
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self._set_env({"AWS_ENDPOINT_URL": f"http://{host}:{port}"})
+
+        fit_moto()
+        make_moto_atomic()
+        # moto's ThreadedMotoServer binds inside its thread and waits forever when the port is
+        # taken; bound here, a busy MOTO_PORT fails at once.
+        with _port_variable("MOTO_PORT"):
+            self._moto = ServerThread(
+                DomainDispatcherApplication(create_backend_app),
+                host=self.config.host,
+                port=self.config.moto_port,
+                request_handler=MotoRequestHandler,
+            ).start()
+        self._ttl_sweeper = TtlSweeper(self.config.ttl_sweep_seconds).start()
+        self._set_env({"AWS_ENDPOINT_URL": self._moto.url})
 
     def _start_stand_ins(self) -> None:
         host = self.config.host
@@ -137,7 +173,8 @@ class LocalStack:
             from sandbox.xero import XeroSandbox, XeroSandboxConfig
 
             self.xero = XeroSandbox(XeroSandboxConfig(**self.config.xero_options))
-            server = ServerThread(self.xero, host=host, port=self.config.xero_port).start()
+            with _port_variable("XERO_PORT"):
+                server = ServerThread(self.xero, host=host, port=self.config.xero_port).start()
             self._servers.append(server)
             self.xero_url = server.url
             self._set_env(
@@ -152,7 +189,8 @@ class LocalStack:
             from sandbox.zoho import ZohoSandbox, ZohoSandboxConfig
 
             self.zoho = ZohoSandbox(ZohoSandboxConfig(**self.config.zoho_options))
-            server = ServerThread(self.zoho, host=host, port=self.config.zoho_port).start()
+            with _port_variable("ZOHO_PORT"):
+                server = ServerThread(self.zoho, host=host, port=self.config.zoho_port).start()
             self._servers.append(server)
             self.zoho_url = server.url
             self._set_env({"ZOHO_ACCOUNTS_URL": server.url, "ZOHO_CRM_WEB_URL": server.url})
@@ -173,7 +211,8 @@ class LocalStack:
         self._set_env({"SYNC_QUEUE_URL": queue_url, "RUNS_QUEUE_URL": runs_url, "RUNS_DLQ_URL": runs_dlq_url})
 
     def _start_app(self) -> None:
-        server = ChaliceServer(self.config.host, self.config.app_port).start()
+        with _port_variable("PORT"):
+            server = ChaliceServer(self.config.host, self.config.app_port).start()
         self._servers.append(server)
         self.app_url = server.url
         if self.zoho is not None:
@@ -199,25 +238,14 @@ class LocalStack:
         self._saved_env.clear()
 
 
-_moto_lock = threading.Lock()
-
-
-def make_moto_atomic() -> None:
-    """Serialise moto's server: DynamoDB applies each conditional write atomically, but moto
-    checks the condition and then writes in plain Python, so two threads could both pass.
-    Without this, our locks and token leases would be tested against a weaker DynamoDB."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    if getattr(DomainDispatcherApplication, "_atomic", False):
-        return
-    original = DomainDispatcherApplication.__call__
-
-    def atomic(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
-        with _moto_lock:
-            return list(original(self, environ, start_response))
-
-    DomainDispatcherApplication.__call__ = atomic  # type: ignore[method-assign]
-    DomainDispatcherApplication._atomic = True  # type: ignore[attr-defined]
+@contextmanager
+def _port_variable(variable: str) -> Iterator[None]:
+    """Name the setting that chooses a port when that port turns out to be taken."""
+    try:
+        yield
+    except PortInUse as busy:
+        busy.variable = variable
+        raise
 
 
 def create_queues(sqs: Any, name: str, max_receives: int) -> str:
@@ -258,22 +286,34 @@ def create_runs_queues(sqs: Any, name: str, max_receives: int) -> tuple[str, str
 
 
 class ChaliceServer:
-    """The Chalice app behind chalice's own local gateway (same request handling as `chalice local`)."""
+    """The Chalice app behind chalice's own local gateway (same request handling as `chalice local`),
+    with a listen backlog for bursts of clicks and access lines through logging (quiet by default)."""
 
     def __init__(self, host: str, port: int) -> None:
         from chalice.config import Config
-        from chalice.local import LocalChalice, LocalDevServer, create_local_server
+        from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
         from app import app
 
-        config = Config(chalice_stage="dev")
-        if isinstance(app, LocalChalice):  # already made thread-local by an earlier server in this process
-            self._server = LocalDevServer(app, config, host, port)
-        else:
-            self._server = create_local_server(app, config, host, port)
+        if not isinstance(app, LocalChalice):
+            # What chalice.local.create_local_server does before it builds a LocalDevServer
+            # (which has no way to pass our server and handler classes).
+            CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+            app.__class__ = CustomLocalChalice
+        with port_in_use_as_error(host, port):
+            self._server = LocalDevServer(
+                app,
+                Config(chalice_stage="dev"),
+                host,
+                port,
+                handler_cls=_local_gateway_handler(),
+                server_cls=_local_gateway_server(),
+            )
         self.host = host
         self.port = self._server.server.server_port
-        self._thread = threading.Thread(target=self._server.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -284,8 +324,44 @@ class ChaliceServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits forever for a loop that never started
+            self._server.shutdown()
         self._server.server.server_close()
+
+
+#: Connections the app's server queues before accepting them. socketserver's default of 5
+#: reset 16 of 50 simultaneous clicks; the kernel caps this at net.core.somaxconn.
+LISTEN_BACKLOG = 1024
+
+
+def _local_gateway_server() -> type:
+    from chalice.local import ThreadedHTTPServer
+
+    class LocalGatewayServer(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
+
+    return LocalGatewayServer
+
+
+def _local_gateway_handler() -> type:
+    from chalice.local import ChaliceRequestHandler
+
+    access = logging.getLogger("sandbox.access")
+
+    class LoggedRequestHandler(ChaliceRequestHandler):  # type: ignore[misc]
+        """Access lines go to logging (shown with VERBOSE=1, redacted), not straight to stderr."""
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            access.info('%s "%s" %s %s', self.address_string(), self.requestline, code, size)
+
+        def log_error(self, format: str, *args: Any) -> None:
+            access.warning("%s %s", self.address_string(), format % args)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            access.info("%s %s", self.address_string(), format % args)
+
+    return LoggedRequestHandler
 
 
 class LocalLambdaContext:
@@ -324,8 +400,15 @@ class QueueWorker:
         self._thread.start()
 
     def stop(self) -> None:
+        self.request_stop()
+        self.join(10)
+
+    def request_stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+
+    def join(self, timeout: float) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -407,30 +490,104 @@ def _banner(stack: LocalStack) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the service locally on the embedded sandbox.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--xero-port", type=int, default=int(os.environ.get("XERO_PORT", "9001")))
-    parser.add_argument("--zoho-port", type=int, default=int(os.environ.get("ZOHO_PORT", "9002")))
-    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    stack = LocalStack(
-        StackConfig(
-            app_port=args.port, xero_port=args.xero_port, zoho_port=args.zoho_port, moto_port=args.moto_port
-        )
+#: Ctrl-C or SIGTERM stops the stack within this long, whatever is in flight (then it exits anyway).
+STOP_DEADLINE_SECONDS = 4.0
+PORT_VARIABLES = ("PORT", "XERO_PORT", "ZOHO_PORT", "MOTO_PORT")
+DEFAULT_PORTS = {"PORT": 8000, "XERO_PORT": 9001, "ZOHO_PORT": 9002, "MOTO_PORT": 5000}
+
+
+class _StopRequested(Exception):
+    """SIGINT or SIGTERM arrived."""
+
+
+def check_ports_free(host: str, ports: dict[str, int]) -> None:
+    """Raise PortInUse for the first taken port, before anything slow starts."""
+    import socket
+
+    for variable, port in ports.items():
+        if not port:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise PortInUse(host, port, variable) from exc
+
+
+def port_in_use_message(busy: PortInUse) -> str:
+    variable = busy.variable or "PORT"
+    hint = " (on macOS, port 5000 is the AirPlay Receiver)" if busy.port == 5000 else ""
+    free = busy.port + 1 if busy.port < 65535 else busy.port - 1
+    return (
+        f"Cannot start: port {busy.port} ({variable}) is already in use by another program{hint}.\n"
+        f"Stop that program, or choose another port: make run {variable}={free}"
     )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
-    stack.start()
-    print(_banner(stack), flush=True)
+
+
+def _settings_from(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run the service locally on the embedded sandbox.")
+    for variable in PORT_VARIABLES:
+        flag = "--port" if variable == "PORT" else "--" + variable.lower().replace("_", "-")
+        try:
+            default = int(os.environ.get(variable) or DEFAULT_PORTS[variable])
+        except ValueError:
+            parser.error(f"{variable} must be a port number, not {os.environ[variable]!r}")
+        parser.add_argument(flag, dest=variable, type=int, default=default, help=f"(or {variable})")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _settings_from(argv)
+    # `kill -USR1 <pid>` prints every thread's stack: what a stack that will not stop is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    ports = {variable: getattr(args, variable) for variable in PORT_VARIABLES}
+    logs.configure(logs.is_verbose(os.environ.get("VERBOSE")))
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        # A second Ctrl-C while stopping ends the process at once.
+        signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
+        raise _StopRequested(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    config = StackConfig(
+        app_port=ports["PORT"],
+        xero_port=ports["XERO_PORT"],
+        zoho_port=ports["ZOHO_PORT"],
+        moto_port=ports["MOTO_PORT"],
+    )
+    stack = LocalStack(config)
     try:
-        stopped.wait()
-    finally:
+        check_ports_free(config.host, ports)
+        stack.start()
+        logs.guard_handlers("zoho-xero-sync", "chalicelib")
+        print(_banner(stack), flush=True)
+        # Until a signal raises _StopRequested. Not one long blocking wait: the kernel may hand
+        # the signal to any of the stack's threads, and Python runs the handler only when the
+        # main thread next runs, which a wait on a lock never would.
+        while True:
+            time.sleep(0.2)
+    except PortInUse as busy:
+        print(port_in_use_message(busy), flush=True)
+        return 1
+    except (_StopRequested, KeyboardInterrupt):
         print("Stopping…", flush=True)
-        stack.stop()
+        _stop_within_deadline(stack)
+        print("Stopped.", flush=True)
+    return 0
+
+
+def _stop_within_deadline(stack: LocalStack) -> None:
+    """Stop the stack; if something in flight holds it up past the deadline, exit regardless
+    (every thread is a daemon and the kernel closes the listening sockets)."""
+    watchdog = threading.Timer(STOP_DEADLINE_SECONDS, lambda: os._exit(1))
+    watchdog.daemon = True
+    watchdog.start()
+    stack.stop(timeout=STOP_DEADLINE_SECONDS / 2)
+    watchdog.cancel()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -15,6 +15,11 @@ import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
 from sandbox.common import ServerThread
+from sandbox.moto_fit import fit_moto
+
+# In-process moto (mock_aws) gets the same fixes as the local stacks' moto server: no
+# whole-table copies per transaction and no retained model instances (sandbox/moto_fit.py).
+fit_moto()
 
 
 @dataclass
@@ -61,3 +66,18 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             return original(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", locked)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Always say how many tests were skipped, and why (grouped by reason)."""
+    from collections import Counter
+
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    total = sum(reasons.values())
+    terminalreporter.write_line(f"skipped: {total} test{'' if total == 1 else 's'}" + (":" if total else ""))
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"  {count} - {reason}")

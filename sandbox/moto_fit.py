@@ -1,0 +1,243 @@
+"""moto, made fit to run for an afternoon: the one place every local stack patches it.
+
+`make run`, the integration and end-to-end stacks, the in-process test fixtures and both
+benchmarks call `fit_moto()`. Left alone, moto 5's DynamoDB grows without bound and slows
+down with every write (issue 11: 24 GB after ~2,500 Accounts of bulk runs):
+
+1. `transact_write_items` deep-copies every table a transaction touches, once per item, as
+   its rollback backup: a 50-Account batch copied the whole table 50 times. Here the
+   transaction keeps an undo journal of only the items it touches (a copy of each one's
+   previous version) and restores those when it is cancelled; the table itself is never
+   copied. Same all-or-nothing result for our code, at the cost of the items written.
+2. Every moto model object (each DynamoDB item and item copy, each SQS message) is appended
+   to its class's `instances_tracked` list, which only moto's dashboard reads, and is never
+   freed. Here models are no longer tracked, so a deleted item or message is freed.
+3. DynamoDB deletes items whose TTL attribute (a Number of epoch seconds) has passed; moto
+   never does. `expire_ttl_items()` does what DynamoDB's TTL sweeper does, and `TtlSweeper`
+   runs it in the background of a local stack, so locks, sessions, run records and history
+   with a TTL leave the table as they would in AWS.
+4. `make_moto_atomic()` serialises moto's server: DynamoDB applies each conditional write
+   atomically, but moto checks the condition and then writes in plain Python.
+
+tests/sandbox/test_moto_fit.py pins each of these, so a moto upgrade that changes what is
+patched here fails the suite instead of silently bringing the growth back.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+#: Held while moto's server answers a request, and by the TTL sweeper while it deletes.
+moto_lock = threading.RLock()
+
+#: DynamoDB leaves items whose TTL lies more than five years in the past alone.
+TTL_IGNORED_AFTER_SECONDS = 5 * 365 * 86400
+
+_in_transaction = threading.local()
+_fitted = False
+
+
+def fit_moto() -> None:
+    """Apply every patch below (idempotent; safe to call from any number of stacks)."""
+    global _fitted
+    if _fitted:
+        return
+    _stop_tracking_instances()
+    _transactions_copy_only_what_they_touch()
+    _fitted = True
+
+
+# --- 1. transactions without whole-table copies -------------------------------------------
+
+
+class _CopyExceptTablesInTransactions:
+    """Stands in for the `copy` module inside `moto.dynamodb.models`.
+
+    While a transaction runs on this thread, `copy.deepcopy(table)` (moto's rollback backup)
+    hands back the table itself; every other copy is a real one."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(obj: Any, memo: dict[int, Any] | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        if getattr(_in_transaction, "active", False) and isinstance(obj, Table):
+            return obj
+        return copy.deepcopy(obj, memo)
+
+
+class _UndoJournal:
+    """The previous version (a copy, or None) of each item a transaction is about to write."""
+
+    def __init__(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        self._saved: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items:
+            located = _locate(backend, entry)
+            if located is not None:
+                table, hash_key, range_key = located
+                current = table.get_item(hash_key, range_key)
+                self._saved.append((table, hash_key, range_key, copy.deepcopy(current)))
+
+    def undo(self) -> None:
+        for table, hash_key, range_key, previous in reversed(self._saved):
+            if previous is not None:
+                if range_key is None:
+                    table.items[hash_key] = previous
+                else:
+                    table.items[hash_key][range_key] = previous
+            elif range_key is None:
+                table.items.pop(hash_key, None)
+            elif hash_key in table.items:
+                table.items[hash_key].pop(range_key, None)
+                if not table.items[hash_key]:
+                    del table.items[hash_key]
+
+
+def _locate(backend: Any, entry: dict[str, Any]) -> tuple[Any, Any, Any] | None:
+    """(table, hash key, range key) of one transaction entry; None when moto will reject it anyway."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        op_type, op = next(iter(entry.items()))
+        table = backend.get_table(op["TableName"])
+        key = op["Item"] if op_type == "Put" else op["Key"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        table.get_item(hash_key, range_key)  # validates the key's shape
+    except Exception:
+        return None
+    return table, hash_key, range_key
+
+
+def _transactions_copy_only_what_they_touch() -> None:
+    from moto.dynamodb import models
+
+    models.copy = _CopyExceptTablesInTransactions()  # type: ignore[assignment]
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        journal = _UndoJournal(self, transact_items)
+        _in_transaction.active = True
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            journal.undo()  # moto's own "rollback" put the same (uncopied) table back
+            raise
+        finally:
+            _in_transaction.active = False
+
+    transact_write_items.__wrapped__ = original  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# --- 2. no tracked instances ---------------------------------------------------------------
+
+
+def _stop_tracking_instances() -> None:
+    from moto.core.common_models import BaseModel
+    from moto.core.model_instances import reset_model_data
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
+
+    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[assignment, method-assign]
+    reset_model_data()  # let go of what was tracked before the patch
+
+
+# --- 3. TTL -------------------------------------------------------------------------------
+
+
+def _dynamodb_tables() -> Iterator[Any]:
+    from moto.dynamodb.models import dynamodb_backends
+
+    for regions in list(dynamodb_backends.values()):
+        for backend in list(regions.values()):
+            yield from list(backend.tables.values())
+
+
+def expire_ttl_items(now: float | None = None) -> int:
+    """Delete every item whose TTL has passed, in every table with TTL enabled; returns how many.
+
+    Like DynamoDB: only a Number attribute counts (epoch seconds), and one more than five
+    years in the past is left alone."""
+    now = time.time() if now is None else now
+    deleted = 0
+    with moto_lock:
+        for table in _dynamodb_tables():
+            ttl = getattr(table, "ttl", {}) or {}
+            attribute = ttl.get("AttributeName")
+            if ttl.get("TimeToLiveStatus") != "ENABLED" or not attribute:
+                continue
+            for item in list(_items(table)):
+                if _expired(item.attrs.get(attribute), now):
+                    table.delete_item(item.hash_key, item.range_key)
+                    deleted += 1
+    return deleted
+
+
+def _items(table: Any) -> Iterator[Any]:
+    for value in list(table.items.values()):
+        if table.range_key_attr is None:
+            yield value
+        else:
+            yield from list(value.values())
+
+
+def _expired(value: Any, now: float) -> bool:
+    if value is None or value.type != "N":
+        return False
+    try:
+        expires = float(value.value)
+    except (TypeError, ValueError):
+        return False
+    return now - TTL_IGNORED_AFTER_SECONDS <= expires <= now
+
+
+class TtlSweeper:
+    """Runs `expire_ttl_items()` every `interval` seconds until stopped."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        self.interval = interval
+        self.deleted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dynamodb-ttl-sweeper", daemon=True)
+
+    def start(self) -> TtlSweeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.deleted += expire_ttl_items()
+
+
+# --- 4. one request at a time ---------------------------------------------------------------
+
+
+def make_moto_atomic() -> None:
+    """Serialise moto's server: DynamoDB applies each conditional write atomically, but moto
+    checks the condition and then writes in plain Python, so two threads could both pass.
+    Without this, our locks and token leases would be tested against a weaker DynamoDB."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    if getattr(DomainDispatcherApplication, "_atomic", False):
+        return
+    original = DomainDispatcherApplication.__call__
+
+    def atomic(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        with moto_lock:
+            return list(original(self, environ, start_response))
+
+    DomainDispatcherApplication.__call__ = atomic  # type: ignore[method-assign]
+    DomainDispatcherApplication._atomic = True  # type: ignore[attr-defined]

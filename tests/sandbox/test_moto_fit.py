@@ -1,0 +1,287 @@
+"""sandbox/moto_fit.py keeps moto's DynamoDB bounded and faithful (issue 11).
+
+Each test pins one patch, so a moto upgrade that renames or reworks what is patched fails
+here instead of bringing back a local stack that grows by gigabytes:
+- a transaction copies the items it writes, never the table;
+- a cancelled transaction leaves exactly what moto's own (copying) rollback leaves;
+- moto keeps no reference to models it no longer needs (items, messages);
+- items whose TTL has passed are deleted, as DynamoDB's TTL does.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import time
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+from chalicelib.store.schema import create_table
+from sandbox.moto_fit import TTL_IGNORED_AFTER_SECONDS, TtlSweeper, expire_ttl_items, fit_moto
+
+TABLE = "fit-test"
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fit_moto()
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_table(client, TABLE, poll_seconds=0.01)
+        yield client
+
+
+def _backend_table() -> Any:
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(TABLE)
+
+
+def _put_many(ddb: Any, count: int) -> None:
+    for start in range(0, count, 25):
+        ddb.batch_write_item(
+            RequestItems={
+                TABLE: [
+                    {
+                        "PutRequest": {
+                            "Item": {"pk": {"S": f"A#{n}"}, "sk": {"S": "STATE"}, "n": {"N": str(n)}}
+                        }
+                    }
+                    for n in range(start, min(count, start + 25))
+                ]
+            }
+        )
+
+
+def _scan(ddb: Any) -> list[dict[str, Any]]:
+    items = ddb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+def test_a_transaction_copies_the_items_it_writes_not_the_table(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _put_many(ddb, 500)
+    copied: list[Any] = []
+
+    def counting_deepcopy(self: Item, memo: dict[int, Any]) -> Item:
+        copied.append(self)
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            setattr(clone, name, copy.deepcopy(value, memo))
+        return clone
+
+    monkeypatch.setattr(Item, "__deepcopy__", counting_deepcopy, raising=False)
+    ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": {"pk": {"S": "A#1"}, "sk": {"S": "STATE"}, "n": {"N": "-1"}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": {"S": "A#2"}, "sk": {"S": "STATE"}},
+                    "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "-2"}},
+                }
+            },
+        ]
+    )
+
+    # Two items written: one journal copy each, plus moto's own copy of the updated item.
+    # moto 5.2.5 unpatched copies all 500 items once per transaction entry (1,000 here).
+    assert len(copied) <= 4, f"{len(copied)} item copies for a 2-item transaction on a 500-item table"
+    assert {c.hash_key.value for c in copied} <= {"A#1", "A#2"}
+
+
+_KEYS = st.sampled_from(["A#0", "A#1", "A#2", "A#3"])
+_VALUES = st.integers(min_value=0, max_value=3)
+
+
+@st.composite
+def _operations(draw: Any) -> list[dict[str, Any]]:
+    ops = []
+    for key in draw(st.lists(_KEYS, min_size=1, max_size=4)):  # repeats make moto refuse the whole lot
+        value = draw(_VALUES)
+        condition = draw(
+            st.sampled_from([None, "attribute_exists(pk)", "attribute_not_exists(pk)", "n = :v"])
+        )
+        kind = draw(st.sampled_from(["Put", "Update", "Delete", "ConditionCheck"]))
+        op: dict[str, Any] = {"TableName": TABLE}
+        if kind == "Put":
+            op["Item"] = {"pk": {"S": key}, "sk": {"S": "STATE"}, "n": {"N": str(value)}}
+        else:
+            op["Key"] = {"pk": {"S": key}, "sk": {"S": "STATE"}}
+        if kind == "Update":
+            op["UpdateExpression"] = "SET n = :new"
+            op["ExpressionAttributeValues"] = {":new": {"N": str(value + 10)}}
+        if kind == "ConditionCheck" and condition is None:
+            condition = "attribute_exists(pk)"
+        if condition:
+            op["ConditionExpression"] = condition
+            if ":v" in condition:
+                op.setdefault("ExpressionAttributeValues", {})[":v"] = {"N": str(draw(_VALUES))}
+        ops.append({kind: op})
+    return ops
+
+
+def _outcome(ddb: Any, initial: dict[str, int], ops: list[dict[str, Any]]) -> tuple[Any, Any]:
+    for key, value in initial.items():
+        ddb.put_item(TableName=TABLE, Item={"pk": {"S": key}, "sk": {"S": "STATE"}, "n": {"N": str(value)}})
+    try:
+        ddb.transact_write_items(TransactItems=ops)
+        error: Any = None
+    except ClientError as exc:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        error = (exc.response["Error"]["Code"], reasons)
+    return error, _scan(ddb)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(initial=st.dictionaries(_KEYS, _VALUES), ops=_operations())
+def test_transactions_end_exactly_as_with_motos_copying_rollback(
+    initial: dict[str, int], ops: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_table(client, TABLE, poll_seconds=0.01)
+        fitted = _outcome(client, initial, ops)
+    with mock_aws(), monkeypatch.context() as patch:
+        patch.setattr(
+            DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items.__wrapped__
+        )
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_table(client, TABLE, poll_seconds=0.01)
+        original = _outcome(client, initial, ops)
+    assert fitted == original
+
+
+def test_a_cancelled_transaction_changes_nothing(ddb: Any) -> None:
+    _put_many(ddb, 3)
+    before = _scan(ddb)
+    with pytest.raises(ClientError) as refused:
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "A#0"}, "sk": {"S": "STATE"}, "n": {"N": "9"}},
+                    }
+                },
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "NEW"}, "sk": {"S": "STATE"}}}},
+                {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "A#1"}, "sk": {"S": "STATE"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "A#2"}, "sk": {"S": "STATE"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert _scan(ddb) == before
+
+
+# --- no tracked instances -----------------------------------------------------------------
+
+
+def test_moto_lets_go_of_deleted_items_and_messages(ddb: Any) -> None:
+    ddb.put_item(TableName=TABLE, Item={"pk": {"S": "GONE"}, "sk": {"S": "STATE"}})
+    item = _backend_table().get_item(DynamoType({"S": "GONE"}), DynamoType({"S": "STATE"}))
+    gone = weakref.ref(item)
+    del item
+    ddb.delete_item(TableName=TABLE, Key={"pk": {"S": "GONE"}, "sk": {"S": "STATE"}})
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="fit-test")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    from moto.sqs.models import Message, sqs_backends
+
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues["fit-test"]
+    message = weakref.ref(queue._messages[0])
+    received = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+
+    gc.collect()
+    assert gone() is None, "moto still holds a deleted DynamoDB item"
+    assert message() is None, "moto still holds a deleted SQS message"
+    assert Item.instances_tracked == []
+    assert Message.instances_tracked == []
+
+
+# --- TTL ----------------------------------------------------------------------------------
+
+
+def _put(ddb: Any, pk: str, ttl: dict[str, str] | None) -> None:
+    item = {"pk": {"S": pk}, "sk": {"S": "X"}}
+    if ttl is not None:
+        item["ttl"] = ttl
+    ddb.put_item(TableName=TABLE, Item=item)
+
+
+def test_items_past_their_ttl_are_deleted_like_dynamodb_does(ddb: Any) -> None:
+    now = time.time()
+    _put(ddb, "expired", {"N": str(int(now - 10))})
+    _put(ddb, "expires-later", {"N": str(int(now + 3600))})
+    _put(ddb, "no-ttl", None)
+    _put(ddb, "ttl-not-a-number", {"S": str(int(now - 10))})
+    _put(ddb, "too-old-to-count", {"N": str(int(now - TTL_IGNORED_AFTER_SECONDS - 86400))})
+
+    assert expire_ttl_items(now) == 1
+    assert {i["pk"]["S"] for i in _scan(ddb)} == {
+        "expires-later",
+        "no-ttl",
+        "ttl-not-a-number",
+        "too-old-to-count",
+    }
+
+
+def test_ttl_expiry_only_where_ttl_is_enabled(ddb: Any) -> None:
+    ddb.update_time_to_live(
+        TableName=TABLE, TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": False}
+    )
+    _put(ddb, "expired", {"N": str(int(time.time() - 10))})
+    assert expire_ttl_items() == 0
+    assert [i["pk"]["S"] for i in _scan(ddb)] == ["expired"]
+
+
+def test_the_sweeper_expires_items_in_the_background(ddb: Any) -> None:
+    _put(ddb, "expired", {"N": str(int(time.time() - 10))})
+    sweeper = TtlSweeper(interval=0.05).start()
+    try:
+        ends = time.monotonic() + 10
+        while _scan(ddb) and time.monotonic() < ends:
+            time.sleep(0.05)
+    finally:
+        sweeper.stop()
+    assert _scan(ddb) == []
+    assert sweeper.deleted == 1
