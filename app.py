@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, ConvertToMiddleware, Rate, Response
+from chalice.app import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib import metrics, tracing
 from chalicelib.handlers import runs_queue, schedule, sync_queue, webhook
@@ -40,7 +40,7 @@ def health() -> dict[str, str]:
 
 @app.route("/webhooks/zoho", methods=["POST"], content_types=[webhook.JSON, webhook.FORM])
 def zoho_webhook() -> Response:
-    return webhook.zoho_webhook(app.current_request)
+    return webhook.zoho_webhook(app.current_request)  # type: ignore[arg-type]  # set for every route
 
 
 @app.on_sqs_message(queue=SYNC_QUEUE_NAME, batch_size=10)

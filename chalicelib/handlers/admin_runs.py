@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 from pydantic import ValidationError
 
 admin_runs = Blueprint(__name__)
@@ -36,7 +36,7 @@ def _services() -> Any:
 
 def _authorised() -> bool:
     expected = _services().settings.secret("ADMIN_TOKEN")
-    header = (admin_runs.current_request.headers or {}).get("authorization") or ""
+    header = _header("authorization")
     scheme, _, token = header.partition(" ")
     if not expected or scheme.lower() != "bearer" or not token:
         return False
@@ -55,8 +55,23 @@ def admin_only(view: Callable[..., Response]) -> Callable[..., Response]:
     return guarded
 
 
+def _request() -> Request:
+    request = admin_runs.current_request
+    assert request is not None  # Chalice sets it before any route runs
+    return request
+
+
+def _header(name: str) -> str:
+    return str(_request().headers.get(name) or "") if _request().headers else ""
+
+
+def _body() -> bytes:
+    raw = _request().raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
 def _limit(default: int) -> int:
-    raw = (admin_runs.current_request.query_params or {}).get("limit")
+    raw = _param("limit")
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
@@ -65,7 +80,8 @@ def _limit(default: int) -> int:
 
 
 def _param(name: str) -> str | None:
-    return (admin_runs.current_request.query_params or {}).get(name)
+    params: Mapping[str, str] = _request().query_params or {}
+    return params.get(name)
 
 
 @admin_runs.route("/sync/runs", methods=["POST"], content_types=[JSON])
@@ -77,7 +93,7 @@ def start_run() -> Response:
     from chalicelib.services.runs import RunInProgressError
 
     try:
-        body = load_json(admin_runs.current_request.raw_body or b"{}")
+        body = load_json(_body() or b"{}")
         request = StartRunRequest.model_validate(body)
     except BodyTooLargeError as error:
         return _error(413, error.message)
@@ -150,7 +166,7 @@ def retry_run(run_id: str) -> Response:
     if not RUN_ID.fullmatch(run_id):
         return _no_run(run_id)
     try:
-        dry_run = _retry_dry_run(admin_runs.current_request.raw_body)
+        dry_run = _retry_dry_run(_body())
     except ValueError as error:
         return _error(400, str(error))
     try:
@@ -200,7 +216,7 @@ def _trigger() -> str:
     """The run's origin: `cli` when our command line asked (it says so in a header), else `api`."""
     from chalicelib.models.runs import RunOrigin
 
-    agent = (admin_runs.current_request.headers or {}).get("x-run-trigger", "")
+    agent = _header("x-run-trigger")
     return RunOrigin.CLI if agent == "cli" else RunOrigin.API
 
 

@@ -20,11 +20,16 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": JSON})
 
 
+def _body(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
 def guard(request: Request, services: Any) -> Response | None:
     """The one webhook guard: None lets the request in; else the refusal to send back."""
     from chalicelib.webhook_auth import MAX_BODY_BYTES, refusal
 
-    raw = request.raw_body or b""
+    raw = _body(request)
     if len(raw) > MAX_BODY_BYTES:
         return _json(413, {"status": "error", "message": "The request body is larger than 64 KB."})
     refused = refusal(
@@ -50,7 +55,7 @@ def zoho_webhook(request: Request) -> Response:
     if refused is not None:
         return refused
     try:
-        webhook = parse_webhook(request.raw_body or b"", request.headers.get("content-type", JSON))
+        webhook = parse_webhook(_body(request), request.headers.get("content-type", JSON))
     except InvalidRequestError as error:
         return _json(400, {"status": "error", "message": error.message})
     try:

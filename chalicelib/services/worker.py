@@ -112,7 +112,7 @@ def process_messages(
         before_each=before_each,
         coalescing=coalescing,
     )
-    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+    return [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
 
 
 def _handle(
@@ -168,7 +168,11 @@ def _process_one(
     """True when the message is done with (synced, rejected or failed for good)."""
     try:
         # Taken before anything reads Zoho: events from now on get a sync of their own.
-        covered = coalescing.take(message, deadline) if _coalesces(message, coalescing) else None
+        covered = (
+            coalescing.take(message, deadline)
+            if coalescing is not None and _coalesces(message, coalescing)
+            else None
+        )
         account_id = message.account_id or syncer.account_for_contact(str(message.contact_id), deadline)
         if covered is not None and _joined_account(message, account_id, covered, coalescing):
             return True
