@@ -1,7 +1,8 @@
 """Queue worker: run queued syncs and say which messages must come back later.
 
 Rejected and failed-for-good syncs are finished (recorded, written back) and
-acknowledged; passing faults are reported as batch item failures so SQS
+acknowledged; passing faults are reported as batch item failures (Powertools'
+SqsFifoPartialProcessor builds that answer) so SQS
 redelivers them, and after the last delivery the queue's redrive policy moves
 them to the dead-letter queue. Within a FIFO batch, once one message of an
 Account fails, the later ones of the same Account are failed too, so they
@@ -19,7 +20,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from chalicelib import tracing
@@ -35,9 +40,58 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class QueuedMessage:
+    """A sync message as our code reads it; `to_record` gives the SQS record Lambda would pass."""
+
     message_id: str
     body: str
     receive_count: int = 1
+
+    @classmethod
+    def from_record(cls, record: SQSRecord) -> QueuedMessage:
+        return cls(record.message_id, record.body, int(record.attributes.approximate_receive_count or 1))
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "messageId": self.message_id,
+            "body": self.body,
+            "attributes": {"ApproximateReceiveCount": str(self.receive_count)},
+        }
+
+
+class RetryLater(Exception):
+    """Raised from a record handler: the batch processor reports the message for redelivery."""
+
+
+def process_records(
+    records: list[dict[str, Any]],
+    syncer: AccountSyncer,
+    *,
+    max_receives: int,
+    deadline: Callable[[], Deadline],
+    before_each: Callable[[QueuedMessage], None] | None = None,
+    coalescing: Coalescing | None = None,
+) -> PartialItemFailureResponse:
+    """Run one FIFO batch; the answer is Lambda's partial batch response (`batchItemFailures`).
+
+    Powertools' SqsFifoPartialProcessor keeps the FIFO promise: once a message of an Account's
+    group fails, the later ones of that group are reported failed without running.
+    """
+
+    def handle(record: SQSRecord) -> None:
+        queued = QueuedMessage.from_record(record)
+        if before_each is not None:
+            before_each(queued)
+        if not _handle(queued, syncer, max_receives, deadline, coalescing):
+            raise RetryLater(queued.message_id)
+
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # A batch that fails whole is still answered with its failures, not an exception: SQS
+    # redelivers the same messages either way, and the handler's own metrics and logs stay clean.
+    processor.raise_on_entire_batch_failure = False
+    ordered = [_with_group(record) for record in sorted(records, key=_contact_events_first)]
+    with processor(ordered, handle):
+        processor.process()
+    return processor.response()
 
 
 def process_messages(
@@ -49,34 +103,56 @@ def process_messages(
     before_each: Callable[[QueuedMessage], None] | None = None,
     coalescing: Coalescing | None = None,
 ) -> list[str]:
-    """Returns the ids of messages to retry. `before_each` lets the handler tag logs per message."""
-    failed: list[str] = []
-    blocked_groups: set[str] = set()
-    for queued in sorted(messages, key=_contact_events_first):
-        if before_each is not None:
-            before_each(queued)
-        message = _parse(queued)
-        if message is None:
-            continue  # unreadable: retrying cannot help; logged in _parse
-        if message.group_id in blocked_groups:
-            failed.append(queued.message_id)
-            continue
-        with tracing.subsegment(
-            "## sync message", message_id=queued.message_id, account_id=message.account_id
-        ):
-            done = _process_one(queued, message, syncer, max_receives, deadline(), coalescing)
-        if not done:
-            failed.append(queued.message_id)
-            blocked_groups.add(message.group_id)
-    return failed
+    """`process_records` for messages already read (the ids of those to retry)."""
+    response = process_records(
+        [message.to_record() for message in messages],
+        syncer,
+        max_receives=max_receives,
+        deadline=deadline,
+        before_each=before_each,
+        coalescing=coalescing,
+    )
+    return [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
 
 
-def _contact_events_first(queued: QueuedMessage) -> bool:
+def _handle(
+    queued: QueuedMessage,
+    syncer: AccountSyncer,
+    max_receives: int,
+    deadline: Callable[[], Deadline],
+    coalescing: Coalescing | None,
+) -> bool:
+    """True when the message is done with (synced, dropped, rejected or failed for good)."""
+    message = _parse(queued)
+    if message is None:
+        return True  # unreadable: retrying cannot help; logged in _parse
+    with tracing.subsegment("## sync message", message_id=queued.message_id, account_id=message.account_id):
+        return _process_one(queued, message, syncer, max_receives, deadline(), coalescing)
+
+
+def _with_group(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its MessageGroupId (SQS sends it; a record built by hand gets the group the
+    message is sent with, read from its body) so the processor can hold back the rest of a group."""
+    attributes = dict(record.get("attributes") or {})
+    if not attributes.get("MessageGroupId"):
+        message = _read(str(record.get("body", "")))
+        if message is not None:
+            attributes["MessageGroupId"] = message.group_id
+    return {**record, "attributes": attributes}
+
+
+def _read(body: str) -> SyncMessage | None:
+    try:
+        return SyncMessage.model_validate_json(body)
+    except ValidationError:
+        return None
+
+
+def _contact_events_first(record: dict[str, Any]) -> bool:
     """Sort key: contact-only events first (the sort is stable, so each group keeps its order);
     one can then still join its Account's waiting sync when both are in this batch."""
-    try:
-        message = SyncMessage.model_validate_json(queued.body)
-    except ValidationError:
+    message = _read(str(record.get("body", "")))
+    if message is None:
         return True
     return not (message.account_id is None and message.contact_id is not None)
 
@@ -92,7 +168,11 @@ def _process_one(
     """True when the message is done with (synced, rejected or failed for good)."""
     try:
         # Taken before anything reads Zoho: events from now on get a sync of their own.
-        covered = coalescing.take(message, deadline) if _coalesces(message, coalescing) else None
+        covered = (
+            coalescing.take(message, deadline)
+            if coalescing is not None and _coalesces(message, coalescing)
+            else None
+        )
         account_id = message.account_id or syncer.account_for_contact(str(message.contact_id), deadline)
         if covered is not None and _joined_account(message, account_id, covered, coalescing):
             return True
@@ -148,9 +228,8 @@ def _joined_account(
 
 
 def _parse(queued: QueuedMessage) -> SyncMessage | None:
-    try:
-        message = SyncMessage.model_validate_json(queued.body)
-    except ValidationError:
+    message = _read(queued.body)
+    if message is None:
         logger.error("dropping unreadable queue message", extra={"message_id": queued.message_id})
         return None
     if not message.account_id and not message.contact_id:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 from pydantic import ValidationError
 
 admin_runs = Blueprint(__name__)
@@ -34,19 +36,42 @@ def _services() -> Any:
 
 def _authorised() -> bool:
     expected = _services().settings.secret("ADMIN_TOKEN")
-    header = (admin_runs.current_request.headers or {}).get("authorization") or ""
+    header = _header("authorization")
     scheme, _, token = header.partition(" ")
     if not expected or scheme.lower() != "bearer" or not token:
         return False
     return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
-def _refused() -> Response:
-    return _error(401, "Missing or wrong admin token (send Authorization: Bearer <ADMIN_TOKEN>).")
+def admin_only(view: Callable[..., Response]) -> Callable[..., Response]:
+    """The one admin guard: every route of this blueprint answers 401 without the admin token."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Response:
+        if not _authorised():
+            return _error(401, "Missing or wrong admin token (send Authorization: Bearer <ADMIN_TOKEN>).")
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _request() -> Request:
+    request = admin_runs.current_request
+    assert request is not None  # Chalice sets it before any route runs
+    return request
+
+
+def _header(name: str) -> str:
+    return str(_request().headers.get(name) or "") if _request().headers else ""
+
+
+def _body() -> bytes:
+    raw = _request().raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
 
 
 def _limit(default: int) -> int:
-    raw = (admin_runs.current_request.query_params or {}).get("limit")
+    raw = _param("limit")
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
@@ -55,20 +80,20 @@ def _limit(default: int) -> int:
 
 
 def _param(name: str) -> str | None:
-    return (admin_runs.current_request.query_params or {}).get(name)
+    params: Mapping[str, str] = _request().query_params or {}
+    return params.get(name)
 
 
 @admin_runs.route("/sync/runs", methods=["POST"], content_types=[JSON])
+@admin_only
 def start_run() -> Response:
     from chalicelib.errors import InvalidRequestError
     from chalicelib.json_input import BodyTooLargeError, load_json
     from chalicelib.models.runs import StartRunRequest
     from chalicelib.services.runs import RunInProgressError
 
-    if not _authorised():
-        return _refused()
     try:
-        body = load_json(admin_runs.current_request.raw_body or b"{}")
+        body = load_json(_body() or b"{}")
         request = StartRunRequest.model_validate(body)
     except BodyTooLargeError as error:
         return _error(413, error.message)
@@ -84,11 +109,10 @@ def start_run() -> Response:
 
 
 @admin_runs.route("/sync/runs", methods=["GET"])
+@admin_only
 def list_runs() -> Response:
     from chalicelib.store.errors import InvalidCursorError
 
-    if not _authorised():
-        return _refused()
     try:
         runs, cursor = _services().runs.list(limit=_limit(20), cursor=_param("cursor"))
     except (ValueError, InvalidCursorError) as error:
@@ -97,9 +121,8 @@ def list_runs() -> Response:
 
 
 @admin_runs.route("/sync/runs/{run_id}", methods=["GET"])
+@admin_only
 def get_run(run_id: str) -> Response:
-    if not _authorised():
-        return _refused()
     if not RUN_ID.fullmatch(run_id):
         return _no_run(run_id)
     services = _services()
@@ -115,11 +138,10 @@ def get_run(run_id: str) -> Response:
 
 
 @admin_runs.route("/sync/runs/{run_id}/problems", methods=["GET"])
+@admin_only
 def run_problems(run_id: str) -> Response:
     from chalicelib.store.errors import InvalidCursorError
 
-    if not _authorised():
-        return _refused()
     if not RUN_ID.fullmatch(run_id):
         return _no_run(run_id)
     services = _services()
@@ -136,16 +158,15 @@ def run_problems(run_id: str) -> Response:
 
 
 @admin_runs.route("/sync/runs/{run_id}/retry", methods=["POST"], content_types=[JSON])
+@admin_only
 def retry_run(run_id: str) -> Response:
     from chalicelib.errors import InvalidRequestError
     from chalicelib.services.runs import RunInProgressError, RunNotFoundError
 
-    if not _authorised():
-        return _refused()
     if not RUN_ID.fullmatch(run_id):
         return _no_run(run_id)
     try:
-        dry_run = _retry_dry_run(admin_runs.current_request.raw_body)
+        dry_run = _retry_dry_run(_body())
     except ValueError as error:
         return _error(400, str(error))
     try:
@@ -195,7 +216,7 @@ def _trigger() -> str:
     """The run's origin: `cli` when our command line asked (it says so in a header), else `api`."""
     from chalicelib.models.runs import RunOrigin
 
-    agent = (admin_runs.current_request.headers or {}).get("x-run-trigger", "")
+    agent = _header("x-run-trigger")
     return RunOrigin.CLI if agent == "cli" else RunOrigin.API
 
 

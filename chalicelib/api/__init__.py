@@ -1,1 +1,0 @@
-"""HTTP routes that are more than one line of wiring, as Chalice blueprints."""

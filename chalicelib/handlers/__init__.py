@@ -1,0 +1,1 @@
+"""What each Chalice handler in app.py does: read the event, guard it, call a service, answer."""
