@@ -735,3 +735,46 @@ def test_accounts_of_a_batch_that_keeps_failing_show_why_in_zoho(
     run_all("all")
 
     assert all(_account(live, i)["Xero_Sync_Error"] for i in TICKED)
+
+
+# --- the runs queue's partial-batch answer --------------------------------------------------
+
+
+def _receive_one() -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    return sqs.receive_message(
+        QueueUrl=os.environ["RUNS_QUEUE_URL"], MaxNumberOfMessages=1, AttributeNames=["All"]
+    )["Messages"]
+
+
+def test_run_worker_hands_a_batch_xero_keeps_refusing_back_to_the_queue(
+    live: LocalStack, start: Callable[..., httpx.Response], drive: Callable[..., dict[str, Any]]
+) -> None:
+    """SQS only redelivers what the answer lists: a batch that failed must be in it, by id."""
+    import app
+    from sandbox.common import Fault
+    from sandbox.stack import LocalLambdaContext, _lambda_event
+
+    run_id = start("all").json()["run_id"]
+    drive(run_id, until=lambda r: r.planned)
+    live.xero.faults.add(Fault(count=1000, status=500, method="POST", path_prefix=CONTACTS))
+    received = _receive_one()
+
+    answer = app.run_worker(_lambda_event(received), LocalLambdaContext())
+
+    assert answer["batchItemFailures"] == [{"itemIdentifier": received[0]["MessageId"]}]
+    assert len(live.xero.contacts()) == len(XERO_CONTACTS)  # nothing half-written to retry over
+
+
+def test_run_worker_consumes_an_unreadable_message_instead_of_retrying_it_forever(
+    live: LocalStack, runs_queue: QueueWorker
+) -> None:
+    import app
+    from sandbox.stack import LocalLambdaContext, _lambda_event
+
+    boto3.client("sqs").send_message(QueueUrl=os.environ["RUNS_QUEUE_URL"], MessageBody="not a run message")
+    received = _receive_one()
+
+    answer = app.run_worker(_lambda_event(received), LocalLambdaContext())
+
+    assert answer["batchItemFailures"] == []
