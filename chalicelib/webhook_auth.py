@@ -69,17 +69,6 @@ def refusal(
     return None
 
 
-def is_authentic(
-    raw_body: bytes,
-    headers: Mapping[str, str],
-    secret: str,
-    *,
-    now: float | None = None,
-    max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
-) -> bool:
-    return refusal(raw_body, headers, secret, now=now, max_age_seconds=max_age_seconds) is None
-
-
 def _seconds(timestamp: str) -> float:
     """Unix seconds, or milliseconds (13 digits: what Deluge's unixEpoch() gives) as seconds."""
     value = int(timestamp)

@@ -13,7 +13,7 @@ from chalicelib.mapping.fieldmap import FieldMap, ValueSpec
 from chalicelib.models.sync import SyncStatus
 from chalicelib.services.connect import ZOHO_DATA_CENTRES, ZOHO_SCOPES
 from chalicelib.services.webhook_parsing import parse_webhook
-from chalicelib.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER, is_authentic, sign
+from chalicelib.webhook_auth import SIGNATURE_HEADER, STALE, TIMESTAMP_HEADER, TOKEN_HEADER, refusal, sign
 from chalicelib.zoho.datacentres import DATA_CENTRES
 from deploy.package import ROOT
 from sandbox.zoho.metadata import MODULES
@@ -154,8 +154,8 @@ def test_a_click_as_the_function_sends_it_is_accepted_and_understood() -> None:
         SIGNATURE_HEADER: sign(body, token, clicked_ms),
     }
 
-    assert is_authentic(body, headers, token, now=1_800_000_010)
-    assert not is_authentic(body, headers, token, now=1_800_000_000 + 301)  # five minutes later
+    assert refusal(body, headers, token, now=1_800_000_010) is None
+    assert refusal(body, headers, token, now=1_800_000_000 + 301) == STALE  # five minutes later
     request = parse_webhook(body, "application/json")
     assert (request.account_id, request.source) == ("5725767000000400001", "button")
     # The Zoho stand-in's button signs the same way.
