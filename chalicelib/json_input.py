@@ -24,8 +24,7 @@ class BodyTooLargeError(InvalidRequestError):
 def load_json(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
     """The parsed body; InvalidRequestError when it is too big, too deep, not UTF-8 or not JSON."""
     data = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
-    if len(data) > max_bytes:
-        raise BodyTooLargeError(f"The request body is larger than {max_bytes // 1024} KB.")
+    check_size(data, max_bytes)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -36,6 +35,12 @@ def load_json(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = 
         return json.loads(text)
     except (ValueError, RecursionError):
         raise InvalidRequestError("The request body is not valid JSON.") from None
+
+
+def check_size(data: bytes, max_bytes: int = MAX_BYTES) -> None:
+    """BodyTooLargeError (a 413) when the raw body is over the limit, before anything reads it."""
+    if len(data) > max_bytes:
+        raise BodyTooLargeError(f"The request body is larger than {max_bytes // 1024} KB.")
 
 
 def nesting_depth(text: str) -> int:

@@ -27,11 +27,14 @@ def _body(request: Request) -> bytes:
 
 def guard(request: Request, services: Any) -> Response | None:
     """The one webhook guard: None lets the request in; else the refusal to send back."""
-    from chalicelib.webhook_auth import MAX_BODY_BYTES, refusal
+    from chalicelib.json_input import BodyTooLargeError, check_size
+    from chalicelib.webhook_auth import refusal
 
     raw = _body(request)
-    if len(raw) > MAX_BODY_BYTES:
-        return _json(413, {"status": "error", "message": "The request body is larger than 64 KB."})
+    try:
+        check_size(raw)
+    except BodyTooLargeError as error:
+        return _json(413, {"status": "error", "message": error.message})
     refused = refusal(
         raw,
         request.headers,
