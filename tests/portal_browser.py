@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,3 +59,29 @@ class Browser:
 def set_cookies(response: Any) -> list[str]:
     value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
     return [value] if isinstance(value, str) else list(value)
+
+
+@contextmanager
+def app_with(*, build_first: tuple[str, ...] = (), **services: Any) -> Iterator[Client]:
+    """Chalice's local gateway over the real app, with the named services of the container replaced.
+
+    `build_first` names real services to build before the replacements go in (they keep the
+    real parts they are built from)."""
+    from chalicelib import wiring
+
+    wiring._container.cache_clear()
+    container = wiring.container()
+    for name in build_first:
+        getattr(container, name)
+    container.__dict__.update(services)
+    from app import app
+
+    with Client(app) as client:
+        yield client
+    wiring._container.cache_clear()
+
+
+def signed_in_browser(client: Client) -> Browser:
+    browser = Browser(client)
+    assert browser.sign_in().status_code == 303
+    return browser

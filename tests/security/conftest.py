@@ -16,11 +16,10 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import wiring
 from chalicelib.models.sync import SyncAction, SyncOutcome, SyncStatus
 from chalicelib.portal.security import hash_password
 from chalicelib.store.schema import create_table
-from tests.portal_browser import PASSWORD, Browser
+from tests.portal_browser import PASSWORD, Browser, app_with, signed_in_browser
 
 TABLE = "security-test"
 ADMIN_TOKEN = "security-suite-admin-token"
@@ -122,15 +121,8 @@ def app_client(
     monkeypatch.setenv("ZOHO_CLIENT_ID", "sandbox-zoho-client-id")
     monkeypatch.setenv("ZOHO_CLIENT_SECRET", "sandbox-zoho-client-secret")
     monkeypatch.setenv("COALESCE_SECONDS", "0")
-    wiring._container.cache_clear()
-    services = wiring.container()
-    assert services.runs is not None  # built with the real syncer (bulk runs only use it in the worker)
-    services.__dict__["syncer"] = syncer
-    from app import app
-
-    with Client(app) as client:
+    with app_with(build_first=("runs",), syncer=syncer) as client:  # bulk runs keep the real syncer
         yield client
-    wiring._container.cache_clear()
 
 
 @pytest.fixture
@@ -139,6 +131,5 @@ def browser(app_client: Client) -> Browser:
 
 
 @pytest.fixture
-def signed_in(browser: Browser) -> Browser:
-    assert browser.sign_in().status_code == 303
-    return browser
+def signed_in(app_client: Client) -> Browser:
+    return signed_in_browser(app_client)

@@ -17,7 +17,7 @@ from chalicelib.models.runs import StartRunRequest
 from chalicelib.portal.filters import duration
 from chalicelib.portal.security import hash_password
 from chalicelib.store.portal_settings import PortalSettings
-from tests.portal_browser import PASSWORD, Browser, set_cookies
+from tests.portal_browser import PASSWORD, Browser, app_with, set_cookies, signed_in_browser
 from tests.unit.portal.conftest import TABLE
 from tests.unit.portal.fakes import FakeRuns
 
@@ -33,15 +33,8 @@ def app_client(ddb: Any, monkeypatch: pytest.MonkeyPatch, runs: FakeRuns) -> Ite
     monkeypatch.setenv("ADMIN_PASSWORD_HASH", hash_password(PASSWORD, n=2**10))
     monkeypatch.setenv("SESSION_SECRET", "unit-test-session-secret")
     monkeypatch.delenv("ADMIN_TOKEN", raising=False)
-    wiring._container.cache_clear()
-    services = wiring.container()
-    services.__dict__["dynamodb"] = ddb
-    services.__dict__["runs"] = runs
-    from app import app
-
-    with Client(app) as client:
+    with app_with(dynamodb=ddb, runs=runs) as client:
         yield client
-    wiring._container.cache_clear()
 
 
 @pytest.fixture
@@ -50,9 +43,8 @@ def browser(app_client: Client) -> Browser:
 
 
 @pytest.fixture
-def signed_in(browser: Browser) -> Browser:
-    assert browser.sign_in().status_code == 303
-    return browser
+def signed_in(app_client: Client) -> Browser:
+    return signed_in_browser(app_client)
 
 
 # --- anonymous ------------------------------------------------------------------------------
