@@ -29,8 +29,8 @@ NO_TIMESTAMP = (
     "the button's function again (docs/zoho-setup.md, step 4)."
 )
 STALE = (
-    "The signed webhook is too old or its time is wrong (more than 5 minutes from ours), so it "
-    "was refused. Click Sync to Xero again."
+    "Not synced: the click reached us more than 5 minutes after it was made, or a clock is wrong. "
+    "Click Sync to Xero again."
 )
 
 

@@ -63,12 +63,15 @@ def button_text(status_code: int | None, body: str | None, error: str | None = N
             message = str(answer["message"])
     except ValueError:
         message = ""
+    # The service's own "Not synced: …" says what to do (a rejection, or a click that came too late).
+    if message.startswith("Not synced"):
+        return message
     if status_code == 401:
         return NOT_SET_UP
     if message == "":
         return FAILED_HTTP + str(status_code) + FAILED_HTTP_END
     # 200 synced, 202 queued: the message says what happened.
-    if status_code in (200, 202) or message.startswith("Not synced"):
+    if status_code in (200, 202):
         return message
     # 422 rejected (fix the Account), 502 a connection or setting, 503 Xero or Zoho down.
     return NOT_SYNCED + message

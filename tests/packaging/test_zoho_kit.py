@@ -203,6 +203,7 @@ def _deluge_shows(code: int | None, response_text: str | None, error: str = "") 
         (502, '{"status": "failed", "message": "Xero is not connected."}'),
         (503, '{"status": "failed", "message": "Xero is down."}'),
         (401, '{"status": "error", "message": "Missing or wrong webhook token."}'),
+        (401, json.dumps({"status": "error", "message": STALE})),
         (500, "<html>gateway error</html>"),
         (413, '{"status": "error"}'),
         (None, None),
@@ -228,3 +229,9 @@ def test_the_workflow_bodies_in_the_guide_are_valid_webhooks(body: str) -> None:
     request = parse_webhook(filled, "application/json")
     assert request.source == "workflow"
     assert f"`{TOKEN_HEADER}`" in GUIDE
+
+
+def test_a_click_that_came_too_late_tells_the_user_to_click_again_not_to_call_an_administrator() -> None:
+    answer = json.dumps({"status": "error", "message": STALE})
+    assert button_text(401, answer) == _deluge_shows(401, answer) == STALE
+    assert "Click Sync to Xero again." in STALE
