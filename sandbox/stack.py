@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -490,6 +491,16 @@ def _banner(stack: LocalStack) -> str:
     return "\n".join(lines)
 
 
+def _print_whole(text: str) -> None:
+    """One write for the whole text, newline included: with VERBOSE=1 other threads log at the
+    same moment, and a print() split in two let a request line land inside the banner's last line.
+    A pipe write up to PIPE_BUF (4 KiB) is never interleaved."""
+    sys.stdout.flush()
+    data = (text + "\n").encode()
+    while data:
+        data = data[os.write(sys.stdout.fileno(), data) :]
+
+
 #: Ctrl-C or SIGTERM stops the stack within this long, whatever is in flight (then it exits anyway).
 STOP_DEADLINE_SECONDS = 4.0
 PORT_VARIABLES = ("PORT", "XERO_PORT", "ZOHO_PORT", "MOTO_PORT")
@@ -563,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         check_ports_free(config.host, ports)
         stack.start()
         logs.guard_handlers("zoho-xero-sync", "chalicelib")
-        print(_banner(stack), flush=True)
+        _print_whole(_banner(stack))
         # Until a signal raises _StopRequested. Not one long blocking wait: the kernel may hand
         # the signal to any of the stack's threads, and Python runs the handler only when the
         # main thread next runs, which a wait on a lock never would.
