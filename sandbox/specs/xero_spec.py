@@ -35,6 +35,8 @@ __all__ = [
     "Violation",
     "contact_request_errors",
     "contact_request_violations",
+    "history_request_errors",
+    "history_request_violations",
     "load_spec",
     "max_lengths",
     "response_errors",
@@ -68,6 +70,16 @@ def contact_request_violations(body: Any, *, allow_unknown: bool = False) -> lis
     """Violations of a Contacts request body; see the module docstring."""
     validator = _validator("Contacts", "accounting", request=True, strict=not allow_unknown)
     return _collect(validator.iter_errors(body))
+
+
+def history_request_violations(body: Any) -> list[Violation]:
+    """Violations of a History & Notes PUT body (`{"HistoryRecords": [{"Details": ...}]}`)."""
+    return _collect(_validator("HistoryRecords", "accounting", request=True, strict=True).iter_errors(body))
+
+
+def history_request_errors(body: Any) -> list[str]:
+    """Human-readable violations of a History & Notes PUT body; `[]` when it conforms."""
+    return [str(v) for v in history_request_violations(body)]
 
 
 def contact_request_errors(body: Any, *, allow_unknown: bool = False) -> list[str]:

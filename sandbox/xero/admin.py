@@ -25,6 +25,8 @@ class AdminError(ValueError):
 
 def handle_admin(sb: XeroSandbox, request: Request) -> Response:
     name = request.path.removeprefix("/__sandbox__/").strip("/")
+    if request.method == "POST" and (name == "user/contacts" or name.startswith("user/contacts/")):
+        return _user_contact(sb, request, name.removeprefix("user/contacts").strip("/") or None)
     handler = ADMIN_ROUTES.get((request.method, name))
     if handler is None:
         known = sorted(f"{m} /__sandbox__/{n}" for m, n in ADMIN_ROUTES)
@@ -119,6 +121,55 @@ def _tokens(sb: XeroSandbox, request: Request, body: Any) -> Any:
     }
 
 
+def _webhooks(sb: XeroSandbox, request: Request, body: Any) -> Any:
+    return sb.webhook_state()
+
+
+def _enable_webhooks(sb: XeroSandbox, request: Request, body: Any) -> Any:
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("url"), str)
+        or not isinstance(body.get("key"), str)
+    ):
+        raise AdminError('expected {"url": "https://…/webhooks/xero", "key": "<webhook key>"}')
+    return sb.enable_webhooks(body["url"], body["key"])
+
+
+def _disable_webhooks(sb: XeroSandbox, request: Request, body: Any) -> Any:
+    return sb.disable_webhooks()
+
+
+def _deliver_webhooks(sb: XeroSandbox, request: Request, body: Any) -> Any:
+    attempts = sb.deliver_webhooks(retries=bool((body or {}).get("retries")))
+    return {"attempts": attempts, **sb.webhooks.state(with_log=False)}
+
+
+def _user_contact(sb: XeroSandbox, request: Request, contact_id: str | None) -> Response:
+    """POST user/contacts (create) and user/contacts/{ContactID} (edit), as a person in Xero's UI."""
+    from sandbox.xero.app import ContactNotFound, ContactRejected
+
+    try:
+        fields = json.loads(request.get_data() or b"null")
+    except ValueError as error:
+        return json_response({"error": f"the body is not JSON: {error}"}, 400)
+    tenant = request.args.get("tenant")
+    try:
+        if contact_id is None:
+            contact = sb.user_create_contact(fields, tenant)
+        else:
+            contact = sb.user_edit_contact(contact_id, fields, tenant)
+    except ContactNotFound:
+        return json_response({"error": f"no contact with ContactID {contact_id}"}, 404)
+    except ContactRejected as rejected:
+        body = {
+            "error": "Xero would not save this: " + " ".join(rejected.errors),
+            "ValidationErrors": [{"Message": m} for m in rejected.errors],
+            "Contact": rejected.contact,
+        }
+        return json_response(body, 400)
+    return json_response(contact)
+
+
 ADMIN_ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "state"): _state,
     ("POST", "reset"): _reset,
@@ -135,4 +186,8 @@ ADMIN_ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "contacts"): _put_contacts,
     ("POST", "generate"): _generate,
     ("POST", "tokens"): _tokens,
+    ("GET", "webhooks"): _webhooks,
+    ("POST", "webhooks"): _enable_webhooks,
+    ("DELETE", "webhooks"): _disable_webhooks,
+    ("POST", "webhooks/deliver"): _deliver_webhooks,
 }

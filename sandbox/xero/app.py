@@ -22,13 +22,15 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.common import Clock, Fault, FaultInjector, drop_connection
 from sandbox.seed_data import XERO_CONTACTS
+from sandbox.specs.xero_spec import contact_request_violations
 from sandbox.xero import handlers
 from sandbox.xero.config import TenantConfig, XeroSandboxConfig
-from sandbox.xero.contacts import ContactBook, render
+from sandbox.xero.contacts import ContactBook, Outcome, render
 from sandbox.xero.idempotency import IdempotencyCache
 from sandbox.xero.identity import AccessDenied, Identity
 from sandbox.xero.limits import RateLimiter
 from sandbox.xero.synthetic import generate_contacts
+from sandbox.xero.webhooks import Webhooks
 from sandbox.xero.wire import JSON_TYPE, is_guid, new_guid, problem
 
 ADMIN_PREFIX = "/__sandbox__/"
@@ -68,7 +70,12 @@ ROUTES = (
     _route("POST", f"{API}/Contacts", "post_contacts", "api", WRITE_CONTACTS),
     _route("GET", f"{API}/Contacts/{{key}}", "get_contact", "api", READ_CONTACTS),
     _route("POST", f"{API}/Contacts/{{key}}", "post_contact", "api", WRITE_CONTACTS),
+    _route("GET", f"{API}/Contacts/{{key}}/History", "get_history", "api", READ_CONTACTS),
+    # The docs: "In this case a POST is exactly the same as a PUT."
+    _route("PUT|POST", f"{API}/Contacts/{{key}}/History", "put_history", "api", WRITE_CONTACTS),
 )
+API_USER = "System Generated"  # who Xero's history names for changes made through the API
+UI_USER = "Sandbox User"  # the person editing contacts in Xero's UI (the user endpoints)
 
 
 @dataclass
@@ -81,6 +88,19 @@ class Call:
     body: bytes
     entry: dict[str, Any]
     tenant: TenantConfig | None = None
+
+
+class ContactRejected(ValueError):
+    """A user edit Xero's UI would refuse; `errors` are the messages, `contact` the echoed input."""
+
+    def __init__(self, errors: list[str], contact: dict[str, Any] | None = None) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+        self.contact = contact or {}
+
+
+class ContactNotFound(KeyError):
+    pass
 
 
 class _Dropped(Response):
@@ -101,6 +121,7 @@ class XeroSandbox:
         self.idempotency = IdempotencyCache(self.config, self.clock)
         self.books: dict[str, ContactBook] = {}
         self._calls: list[dict[str, Any]] = []
+        self.webhooks = Webhooks(self.config, self.clock.now)
         self.reset()
 
     # --- Python API ------------------------------------------------------------------------
@@ -126,6 +147,7 @@ class XeroSandbox:
             self.faults.clear()
             self._calls.clear()
             self.books = {t.tenant_id.lower(): ContactBook() for t in self.config.tenants}
+            self.webhooks.reset()
             if self.config.seed if seed is None else seed:
                 self._seed()
 
@@ -174,6 +196,88 @@ class XeroSandbox:
         """A fresh refresh token of a new grant (for seeding apps under test)."""
         with self._lock:
             return self.identity.mint_refresh_token(scope)
+
+    # --- webhooks (see webhooks.py) -----------------------------------------------------
+
+    def enable_webhooks(self, url: str, key: str) -> dict[str, Any]:
+        """Create / re-enable / re-point the app's one webhook subscription (all connected tenants).
+        Runs intent to receive first (blocking, a few seconds at most); returns the state, whose
+        `status` is OK or INTENT_TO_RECEIVE_FAILED with the portal's `reason`."""
+        return self.webhooks.enable(url, key)
+
+    def disable_webhooks(self) -> dict[str, Any]:
+        return self.webhooks.disable()
+
+    def webhook_state(self) -> dict[str, Any]:
+        """Subscription state plus the delivery log (intent-to-receive checks and event POSTs)."""
+        return self.webhooks.state()
+
+    def deliver_webhooks(self, *, retries: bool = False) -> list[dict[str, Any]]:
+        """Send pending events now (ignoring the batch window); `retries=True` also sends payloads
+        waiting for their next retry. Returns the attempts made."""
+        return self.webhooks.deliver_now(retries=retries)
+
+    def close(self) -> None:
+        """Stop the webhook delivery thread."""
+        self.webhooks.stop()
+
+    def _contact_saved(self, tenant_id: str, outcome: Outcome, user: str) -> None:
+        """What every successful create/update does besides storing: history and a webhook event."""
+        book = self.book(tenant_id)
+        contact_id = outcome.contact["ContactID"]
+        if outcome.created:
+            book.add_history(
+                contact_id,
+                "Created",
+                f"Contact {outcome.contact.get('Name', '')} created.",
+                user,
+                self.clock.now(),
+            )
+        else:
+            details = "Edited " + (", ".join(outcome.changed) or "nothing") + "."
+            book.add_history(contact_id, "Edited", details, user, self.clock.now())
+        tenant = self.identity.connected_tenant(tenant_id)
+        if tenant is not None:
+            self.webhooks.record(
+                tenant.tenant_id, tenant.tenant_type, contact_id, "CREATE" if outcome.created else "UPDATE"
+            )
+
+    # --- "as a Xero user" -------------------------------------------------------------------
+
+    def user_create_contact(self, fields: dict[str, Any], tenant_id: str | None = None) -> dict[str, Any]:
+        """Create a contact as a person does in Xero's UI. Raises ContactRejected."""
+        return self._user_save(fields, None, tenant_id)
+
+    def user_edit_contact(
+        self, contact_id: str, fields: dict[str, Any], tenant_id: str | None = None
+    ) -> dict[str, Any]:
+        """Edit a contact as in Xero's UI (`ContactStatus` ARCHIVED archives, ACTIVE restores).
+        Raises ContactNotFound or ContactRejected."""
+        return self._user_save(fields, contact_id, tenant_id)
+
+    def _user_save(self, fields: Any, contact_id: str | None, tenant_id: str | None) -> dict[str, Any]:
+        _check_user_fields(fields, contact_id)
+        with self._lock:
+            tenant = tenant_id or self.tenant_id
+            book = self.book(tenant)
+            if contact_id is not None and (not is_guid(contact_id) or book.get(contact_id) is None):
+                raise ContactNotFound(contact_id)
+            outcome = book.save(
+                fields,
+                create_only=contact_id is None,
+                now=self.clock.now(),
+                forced_id=contact_id,
+                as_user=True,
+            )
+            if not outcome.ok:
+                raise ContactRejected(outcome.errors, outcome.contact)
+            self._contact_saved(tenant, outcome, UI_USER)
+            return outcome.contact
+
+    def contact_history(self, contact_id: str, tenant_id: str | None = None) -> list[dict[str, Any]]:
+        """History and notes of a contact, newest first (what GET .../History returns)."""
+        with self._lock:
+            return self.book(tenant_id).history_of(contact_id)
 
     def add_fault(self, **fields: Any) -> Fault:
         fault = Fault(**fields)
@@ -364,3 +468,27 @@ def _match(method: str, path: str) -> tuple[Route | None, dict[str, str], set[st
             return route, found.groupdict(), allowed
         allowed.update(route.methods)
     return None, {}, allowed
+
+
+# Fields Xero's UI shows but the API owns: ContactNumber ("Contact Code") is settable only via the API.
+API_ONLY_FIELDS = ("ContactNumber",)
+USER_WRITABLE_READ_ONLY = ("Website",)  # read-only in the API, typed freely in the UI
+
+
+def _check_user_fields(fields: Any, contact_id: str | None) -> None:
+    """What Xero's UI would not let a person do, before any business rule."""
+    if not isinstance(fields, dict) or not fields:
+        raise ContactRejected(['Send the contact\'s fields as a JSON object, e.g. {"Name": "Acme"}.'])
+    errors = [
+        f"{name} can only be set through the API (Xero shows it read-only as the Contact Code)."
+        for name in API_ONLY_FIELDS
+        if name in fields
+    ]
+    given_id = fields.get("ContactID")
+    if given_id is not None and (contact_id is None or str(given_id).lower() != contact_id.lower()):
+        errors.append("ContactID is assigned by Xero and cannot be changed.")
+    checked = {k: v for k, v in fields.items() if k not in USER_WRITABLE_READ_ONLY}
+    violations = contact_request_violations({"Contacts": [checked]})
+    errors += [str(v).removeprefix("Contacts[0].") for v in violations if v.keyword != "maxLength"]
+    if errors:
+        raise ContactRejected(errors, fields)

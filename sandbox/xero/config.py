@@ -46,6 +46,19 @@ class XeroSandboxConfig:
     # Applied by reset(): changing tenants at runtime needs a reset to take effect.
     tenants: list[TenantConfig] = field(default_factory=_default_tenants)
     validate_requests: bool = True
+    # Webhooks (sandbox/xero/webhooks.py). Times are seconds of the sandbox clock.
+    webhook_batch_window: float = 1.0  # events are collected this long before a payload is sent
+    webhook_batch_max: int = 100  # events per payload at most
+    webhook_timeout: float = 5.0  # Xero wants an answer within 5 s
+    webhook_retry_first: float = 30.0  # first retry after a failed delivery; the interval doubles
+    webhook_retry_max_interval: float = 3600.0  # ... up to this
+    webhook_retry_period: float = 86400.0  # failing this long disables the subscription (Xero: 24 h)
+    webhook_intent_rounds: int = 3  # correctly and incorrectly signed intent-to-receive payloads, each
+    webhook_background_delivery: bool = True  # False: only deliver_now() sends (deterministic tests)
+    webhook_duplicate_deliveries: bool = False  # fault: every payload is delivered twice
+    webhook_out_of_order: bool = False  # fault: newest events and payloads first
+    webhook_max_pending_events: int = 100_000  # memory bound while a receiver is down
+    webhook_resource_base_url: str = "https://api.xero.com"  # resourceUrl = {this}/api.xro/2.0/Contacts/{id}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

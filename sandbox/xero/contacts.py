@@ -7,7 +7,9 @@ wording for rules Xero enforces but whose exact text we could not confirm (see R
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.specs.xero_spec import max_lengths
@@ -15,6 +17,7 @@ from sandbox.xero.wire import EMPTY_GUID, ms_date, new_guid
 
 ACTIVE, ARCHIVED = "ACTIVE", "ARCHIVED"
 MAX_CONTACT_PERSONS = 5
+MAX_HISTORY = 500  # history records kept per contact (the oldest go first; a memory bound)
 ADDRESS_SLOTS = ("POBOX", "STREET")  # what GET returns even when empty
 PHONE_SLOTS = ("DEFAULT", "DDI", "FAX", "MOBILE")
 
@@ -134,6 +137,8 @@ class Outcome:
     ok: bool
     contact: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    created: bool = False  # a new contact (webhook CREATE) rather than an update (UPDATE)
+    changed: list[str] = field(default_factory=list)  # fields whose rendered value changed
 
 
 def name_key(name: Any) -> str:
@@ -148,6 +153,7 @@ class ContactBook:
         # Indexes keep name/number checks O(1) for benchmark-sized books (tens of thousands).
         self._by_number: dict[str, str] = {}
         self._by_name: dict[str, set[str]] = {}
+        self.history: dict[str, deque[dict[str, Any]]] = {}  # by ContactID, oldest first
 
     # --- lookups ---------------------------------------------------------------
 
@@ -202,20 +208,60 @@ class ContactBook:
     # --- API writes ------------------------------------------------------------
 
     def save(
-        self, element: dict[str, Any], *, create_only: bool, now: float, forced_id: str | None = None
+        self,
+        element: dict[str, Any],
+        *,
+        create_only: bool,
+        now: float,
+        forced_id: str | None = None,
+        as_user: bool = False,
     ) -> Outcome:
-        """Create or update one element, applying Xero's rules; nothing is stored on error."""
+        """Create or update one element, applying Xero's rules; nothing is stored on error.
+
+        `as_user`: an edit in Xero's UI, which may set Website and is not blocked by a stored one."""
         target, errors = self._resolve(element, create_only=create_only, forced_id=forced_id)
         if not errors:
-            errors = self._validate_update(target, element) if target else self._validate_create(element)
+            errors = (
+                self._validate_update(target, element, as_user=as_user)
+                if target
+                else self._validate_create(element)
+            )
         if errors:
             return Outcome(False, _echo(element, target), errors)
+        before = render(target, "full") if target else {}
         record = target or Record(new_guid(), {"ContactStatus": ACTIVE})
         self._forget(record)
         _apply(record, element)
+        if as_user and "Website" in element:
+            _set_scalar(record, "Website", element["Website"])
         record.updated = now
         self._store(record)
-        return Outcome(True, render(record, "full"))
+        after = render(record, "full")
+        changed = sorted(
+            k for k in set(before) | set(after) if k != "UpdatedDateUTC" and before.get(k) != after.get(k)
+        )
+        return Outcome(True, after, created=target is None, changed=changed)
+
+    # --- history & notes -------------------------------------------------------
+
+    def add_history(
+        self, contact_id: str, changes: str, details: str, user: str, now: float
+    ) -> dict[str, Any]:
+        """Append a history record (newest kept; at most MAX_HISTORY per contact)."""
+        moment = datetime.fromtimestamp(now, UTC)
+        entry = {
+            "Changes": changes,
+            "DateUTCString": moment.strftime("%Y-%m-%dT%H:%M:%S"),
+            "DateUTC": ms_date(now),
+            "User": user,
+            "Details": details,
+        }
+        self.history.setdefault(contact_id.lower(), deque(maxlen=MAX_HISTORY)).append(entry)
+        return entry
+
+    def history_of(self, contact_id: str) -> list[dict[str, Any]]:
+        """History and notes, newest first (as GET .../History lists them)."""
+        return [dict(e) for e in reversed(self.history.get(contact_id.lower(), ()))]
 
     def _resolve(
         self, element: dict[str, Any], *, create_only: bool, forced_id: str | None
@@ -242,9 +288,11 @@ class ContactBook:
             errors.append(msg_number_taken(number))
         return errors
 
-    def _validate_update(self, record: Record, element: dict[str, Any]) -> list[str]:
+    def _validate_update(
+        self, record: Record, element: dict[str, Any], *, as_user: bool = False
+    ) -> list[str]:
         stored_site = record.data.get("Website")
-        if stored_site and not re.match(r"^https?://", str(stored_site), re.IGNORECASE):
+        if not as_user and stored_site and not re.match(r"^https?://", str(stored_site), re.IGNORECASE):
             # A UI-entered website without a scheme blocks every API update (notes §2).
             return [MSG_WEBSITE]
         new_status = element.get("ContactStatus") or record.status
@@ -302,11 +350,7 @@ def _apply(record: Record, element: dict[str, Any]) -> None:
     """Merge an element into a record: omitted fields are kept, empty strings clear a field."""
     for key in WRITABLE_SCALARS:
         if key in element:
-            value = element[key]
-            if value in (None, ""):
-                record.data.pop(key, None)
-            else:
-                record.data[key] = value
+            _set_scalar(record, key, element[key])
     for key in WRITABLE_OBJECTS:
         if key in element:
             record.data[key] = element[key]
@@ -315,6 +359,13 @@ def _apply(record: Record, element: dict[str, Any]) -> None:
         record.addresses[address.get("AddressType") or "POBOX"] = _compact(address)
     for phone in _dicts(element.get("Phones")):
         record.phones[phone.get("PhoneType") or "DEFAULT"] = _compact(phone)
+
+
+def _set_scalar(record: Record, key: str, value: Any) -> None:
+    if value in (None, ""):
+        record.data.pop(key, None)
+    else:
+        record.data[key] = value
 
 
 def _compact(item: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from sandbox.specs.xero_spec import contact_request_violations
+from sandbox.specs.xero_spec import contact_request_violations, history_request_violations
 from sandbox.xero.contacts import Outcome, render
 from sandbox.xero.idempotency import MAX_KEY_LENGTH, fingerprint
 from sandbox.xero.identity import TokenError
@@ -29,6 +29,12 @@ NO_DATA = (
     "This endpoint is expecting Contact data to be specifed in the request body."  # sic (Xero)
 )
 NOT_FOUND = "The resource you're looking for cannot be found"
+API_USER = "System Generated"  # the docs: the user named for changes made through the API
+MAX_NOTE_LENGTH = 250  # the docs: "Details ... Max Length 250 characters."
+NO_HISTORY = (
+    "No data has been processed for this endpoint. "
+    "This endpoint is expecting HistoryRecords data to be specifed in the request body."
+)
 
 # --- identity -------------------------------------------------------------------------------
 
@@ -172,6 +178,93 @@ def post_contact(sb: XeroSandbox, call: Call) -> Response:
     return _idempotent(sb, call, lambda: _write(sb, call, create_only=False, forced_id=key))
 
 
+# --- history & notes ------------------------------------------------------------------------
+
+
+def get_history(sb: XeroSandbox, call: Call) -> Response:
+    """GET /Contacts/{ContactID}/History: notes and system entries (Created, Edited), newest first."""
+    assert call.tenant is not None
+    key, book = call.params["key"], sb.book(call.tenant.tenant_id)
+    if not is_guid(key) or book.get(key) is None:
+        return problem(404, "Not Found", NOT_FOUND)
+    records = book.history_of(key)
+    return json_response(envelope(sb.config.provider_name, sb.clock.now(), HistoryRecords=records))
+
+
+def put_history(sb: XeroSandbox, call: Call) -> Response:
+    key = call.params["key"]
+    assert call.tenant is not None
+    if not is_guid(key) or sb.book(call.tenant.tenant_id).get(key) is None:
+        return problem(404, "Not Found", NOT_FOUND)
+    return _idempotent(sb, call, lambda: _add_notes(sb, call))
+
+
+def _add_notes(sb: XeroSandbox, call: Call) -> Response:
+    """Notes are the only history a client can add; all are checked before any is stored."""
+    records, error = _parse_history(call)
+    if error is not None:
+        return error
+    if sb.config.validate_requests:
+        violations = history_request_violations({"HistoryRecords": records})
+        if violations:
+            call.entry["contract_violations"] = [str(v) for v in violations]
+            message = (
+                "The request does not conform to the Xero OpenAPI contract (sandbox check): "
+                + "; ".join(str(v) for v in violations)
+            )
+            return api_exception(14, "PostDataInvalidException", message)
+    failed = []
+    for record in records:
+        problems = _note_errors(record.get("Details"))
+        if problems:
+            failed.append({**record, "ValidationErrors": [{"Message": m} for m in problems]})
+    if failed:
+        return api_exception(10, "ValidationException", "A validation exception occurred", elements=failed)
+    assert call.tenant is not None
+    book, now = sb.book(call.tenant.tenant_id), sb.clock.now()
+    saved = []
+    for record in records:
+        entry = book.add_history(call.params["key"], "Note", str(record["Details"]), API_USER, now)
+        saved.append(
+            {
+                "DateUTCString": entry["DateUTCString"],
+                "DateUTC": entry["DateUTC"],
+                "Details": entry["Details"],
+                "ValidationErrors": [],
+            }
+        )
+    return json_response(envelope(sb.config.provider_name, now, HistoryRecords=saved))
+
+
+def _parse_history(call: Call) -> tuple[list[dict[str, Any]], Response | None]:
+    if not call.body.strip():
+        return [], api_exception(17, "NoDataProcessedException", NO_HISTORY)
+    try:
+        data = json.loads(call.body)
+    except ValueError as exc:
+        return [], api_exception(
+            14, "PostDataInvalidException", f"JSON request body could not be read, Error: {exc}"
+        )
+    call.entry["request_body"] = data
+    records = data.get("HistoryRecords") if isinstance(data, dict) else None
+    if records is None or (isinstance(records, list) and not records):
+        return [], api_exception(17, "NoDataProcessedException", NO_HISTORY)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        return [], api_exception(
+            14, "PostDataInvalidException", "JSON for post data was invalid: expected HistoryRecords."
+        )
+    return records, None
+
+
+def _note_errors(details: Any) -> list[str]:
+    """Sandbox wording; the rules (a note, at most 250 characters) are the docs'."""
+    if not isinstance(details, str) or not details.strip():
+        return ["Details is required: the note to record against the contact."]
+    if len(details) > MAX_NOTE_LENGTH:
+        return [f"Details must not be more than {MAX_NOTE_LENGTH} characters long."]
+    return []
+
+
 def _idempotent(sb: XeroSandbox, call: Call, execute: Any) -> Response:
     """Replay the stored answer for a repeated Idempotency-Key; refuse a key reused elsewhere."""
     key = call.request.headers.get("Idempotency-Key")
@@ -205,6 +298,9 @@ def _write(sb: XeroSandbox, call: Call, *, create_only: bool, forced_id: str | N
     if forced_id and book.get(forced_id) is None:
         return problem(404, "Not Found", NOT_FOUND)
     outcomes = [book.save(e, create_only=create_only, now=now, forced_id=forced_id) for e in elements]
+    for outcome in outcomes:
+        if outcome.ok:  # like Xero: our own writes raise webhook events too
+            sb._contact_saved(call.tenant.tenant_id, outcome, API_USER)
     summarize = call.request.args.get("summarizeErrors", "").strip().lower() != "false"
     return _batch_response(sb, outcomes, summarize)
 
