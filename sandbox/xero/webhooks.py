@@ -136,6 +136,7 @@ class Webhooks:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._client: httpx.Client | None = None
 
     # --- the subscription ------------------------------------------------------------------
 
@@ -252,16 +253,16 @@ class Webhooks:
         for event in events:
             self._sequence += 1
             event["_sequence"] = self._sequence
-        if self.config.webhook_out_of_order:
-            events.reverse()
         size = max(1, self.config.webhook_batch_max)
         payloads = []
         for start in range(0, len(events), size):
             chunk = events[start : start + size]
             sequences = [e.pop("_sequence") for e in chunk]
             payloads.append(Payload(chunk, min(sequences), max(sequences)))
-        if self.config.webhook_out_of_order:
+        if self.config.webhook_out_of_order:  # the fault: newest payload first, newest event first
             payloads.reverse()
+            for payload in payloads:
+                payload.events.reverse()
         for payload in payloads:
             payload.encode()
             self._queue.append(payload)
@@ -328,6 +329,14 @@ class Webhooks:
         self.subscription.status, self.subscription.reason = RETRY, attempt["reason"]
         return False
 
+    def _http(self) -> httpx.Client:
+        """One client, made on first use (building an SSL context per POST costs ~0.1 s);
+        a new connection per POST, as a sender that keeps no connections open."""
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+            return self._client
+
     def _post(
         self, url: str, key: str, raw: bytes, *, kind: str, signature: str | None = None
     ) -> dict[str, Any]:
@@ -340,7 +349,7 @@ class Webhooks:
         entry: dict[str, Any] = {"time": self.now(), "kind": kind, "url": url}
         started = time.monotonic()
         try:
-            response = httpx.post(url, content=raw, headers=headers, timeout=timeout + 1)
+            response = self._http().post(url, content=raw, headers=headers, timeout=timeout + 1)
             duration = time.monotonic() - started
             entry.update(
                 status_code=response.status_code,
@@ -409,6 +418,11 @@ class Webhooks:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if thread is None or not thread.is_alive():
+            with self._lock:
+                client, self._client = self._client, None
+            if client is not None:
+                client.close()
 
 
 def _problem(entry: dict[str, Any], *, expected: int) -> str:
