@@ -74,6 +74,7 @@ MSG_ARCHIVED = (  # (Xero)
     "The specified contact details matched an archived contact. "
     "Archived contacts cannot currently be edited via the API."
 )
+MSG_ARCHIVED_UI = "This contact is archived: restore it (ContactStatus ACTIVE) before editing it."  # sandbox
 MSG_PERSONS = f"A contact can have a maximum of {MAX_CONTACT_PERSONS} contact persons."
 
 
@@ -297,7 +298,7 @@ class ContactBook:
             return [MSG_WEBSITE]
         new_status = element.get("ContactStatus") or record.status
         if not record.active and new_status != ACTIVE:
-            return [MSG_ARCHIVED]
+            return [MSG_ARCHIVED_UI if as_user else MSG_ARCHIVED]
         errors = field_errors(element)
         if "Name" in element and not str(element.get("Name") or "").strip():
             errors.insert(0, MSG_NAME_EMPTY)
