@@ -44,8 +44,11 @@ LOCAL_SECRETS = {
     # The portal's local password is LOCAL_PORTAL_PASSWORD; this is its scrypt hash.
     "ADMIN_PASSWORD_HASH": "scrypt$16384$8$1$vzkKRKlIkuBAYxWayqJwdQ$MIYFOUwtOBaOugL29MSQKA8E05BCrH2XMsFAuweohHo",
     "SESSION_SECRET": "local-session-secret-not-for-production",
+    # The key of the Xero stand-in's webhook subscription to {app}/webhooks/xero.
+    "XERO_WEBHOOK_KEY": "local-xero-webhook-key",
 }
 LOCAL_PORTAL_PASSWORD = "local-portal-password"
+XERO_DEMO_CONTACT_ID = "0f6a8c57-1b1e-4a57-8d2c-3a0b6e9d1f04"  # the seeded "Ridgeway Hardware"
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -87,6 +90,7 @@ class LocalStack:
         self._run_workers: list[QueueWorker] = []
         self._moto: Any = None
         self._ttl_sweeper: TtlSweeper | None = None
+        self.xero_webhook_note = ""  # why the Xero stand-in's webhook is not enabled, if it is not
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -124,6 +128,8 @@ class LocalStack:
         ends = time.monotonic() + timeout
         for worker in workers:
             worker.join(max(0.0, ends - time.monotonic()))
+        if self.xero is not None:
+            self.xero.close()  # the webhook delivery thread
         servers, self._servers = self._servers, []
         for server in reversed(servers):
             with suppress(Exception):
@@ -219,6 +225,20 @@ class LocalStack:
         if self.zoho is not None:
             self.zoho.configure(
                 webhook_url=f"{server.url}/webhooks/zoho", webhook_token=os.environ["WEBHOOK_TOKEN"]
+            )
+        if self.xero is not None:
+            self._subscribe_xero_webhook(f"{server.url}/webhooks/xero")
+
+    def _subscribe_xero_webhook(self, url: str) -> None:
+        """Subscribe the app to the Xero stand-in's contact events, as a developer does in Xero's
+        portal; intent to receive decides. A failure leaves the stack running, with a note."""
+        state = self.xero.enable_webhooks(url, os.environ["XERO_WEBHOOK_KEY"])
+        if state["status"] != "OK":
+            failed = next(c for c in state["intent_to_receive"] if not c["passed"])
+            answer = f"; it answered HTTP {failed['status_code']}" if failed["status_code"] else ""
+            self.xero_webhook_note = (
+                f"Xero webhook not enabled: {url} did not pass Xero's intent-to-receive check "
+                f"({state['reason']}{answer})."
             )
 
     # --- environment ---------------------------------------------------------
@@ -483,9 +503,14 @@ def _banner(stack: LocalStack) -> str:
         f"  curl -s -X PATCH {stack.zoho_url}/__sandbox__/records/Accounts/5725767000000400002 \\",
         "       -H 'Content-Type: application/json' -d '{\"Phone\": \"+61 2 4782 9999\"}'",
         f"  # then look at the write-back: curl -s {stack.zoho_url}/__sandbox__/records/Accounts/5725767000000400002",
+        "  # edit a contact as a Xero user would (Ridgeway Hardware); Xero's webhook tells the service:",
+        f"  curl -s -X POST {stack.xero_url or os.environ.get('XERO_API_URL')}/__sandbox__/user/contacts/"
+        + XERO_DEMO_CONTACT_ID
+        + ' -d \'{"EmailAddress": "accounts@ridgeway.example"}\'',
         "  # a bulk run with a live progress bar (--since-last-run | --days N | --all, --dry-run, --retry RUN_ID):",
         f"  ADMIN_TOKEN={os.environ['ADMIN_TOKEN']} .venv/bin/python -m chalicelib.cli sync --all --url {app}",
         "",
+        *([stack.xero_webhook_note, ""] if stack.xero_webhook_note else []),
         "Ctrl-C stops everything.",
     ]
     return "\n".join(lines)
