@@ -8,6 +8,9 @@ Stable API for contract tests (used by the Xero stand-in and by other test suite
   violations in a request, and so - stricter than the spec, to catch typos that Xero would
   silently drop - are properties the schema does not define (`allow_unknown=True` turns that off).
 - `contact_request_violations(body)` -> the same as `Violation` objects (path, keyword, message).
+- `history_request_errors(body)` / `history_request_violations(body)` -> the same for a History &
+  Notes PUT body (`{"HistoryRecords": [{"Details": ...}]}`, schema `HistoryRecords`; unknown
+  properties and the read-only `DateUTC` are violations).
 - `response_errors(body, schema="Contacts", spec="accounting")` -> violations of a response
   body against a named schema; `"Connection[]"` with `spec="identity"` checks GET /connections.
 - `max_lengths(schema)` -> `{property: maxLength}` of a schema (e.g. "Contact", "Address").
