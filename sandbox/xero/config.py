@@ -57,7 +57,7 @@ class XeroSandboxConfig:
     webhook_background_delivery: bool = True  # False: only deliver_now() sends (deterministic tests)
     webhook_duplicate_deliveries: bool = False  # fault: every payload is delivered twice
     webhook_out_of_order: bool = False  # fault: newest events and payloads first
-    webhook_max_pending_events: int = 100_000  # memory bound while a receiver is down
+    webhook_max_pending_events: int = 20_000  # memory bound while a receiver is down (~10 MB)
     webhook_resource_base_url: str = "https://api.xero.com"  # resourceUrl = {this}/api.xro/2.0/Contacts/{id}
 
     def to_dict(self) -> dict[str, Any]:
