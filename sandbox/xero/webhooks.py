@@ -386,6 +386,8 @@ class Webhooks:
             checks.append(check)
             with self._lock:
                 self._log.append(check)
+            if not check["passed"]:
+                break  # the verdict is made (and `make run` starts sooner against an app without the route)
         return checks
 
     # --- the delivery thread -------------------------------------------------------------------
