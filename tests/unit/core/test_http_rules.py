@@ -49,6 +49,13 @@ def test_short_retry_after_is_waited_in_process() -> None:
     assert slept == [2.0]
 
 
+def test_a_retry_after_date_is_not_read_as_seconds_the_call_backs_off_instead() -> None:
+    slept: list[float] = []
+    http = service([status(429, **{"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}), status(200)], slept)
+    assert http.send("GET", "https://x/api").status_code == 200
+    assert len(slept) == 1 and 0 <= slept[0] <= 0.01  # RetryPolicy.backoff(1) with base_delay 0.01
+
+
 def test_long_retry_after_goes_back_to_the_queue_at_once() -> None:
     slept: list[float] = []
     http = service([status(429, **{"Retry-After": "3600", "X-Rate-Limit-Problem": "day"})], slept)
