@@ -3,10 +3,16 @@
 Status-code rules live here, in one place: what is retriable, what is fatal,
 and how many times a call is retried in-process before the error goes up to
 the queue (which retries again later).
+
+Each upstream (Zoho's API, Zoho's accounts server, Xero's API, Xero's identity server) has its
+own `requests.Session` made by `session()`: a connection pool sized to the calls we allow in
+flight at once, and nothing that decides on its own. urllib3 retries nothing and redirects are
+not followed, so every retry, wait and error message comes from `HttpService` below.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -14,8 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-import httpx
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from chalicelib import metrics, tracing
 from chalicelib.deadline import Deadline
@@ -24,6 +33,36 @@ from chalicelib.errors import FatalError, RateLimitedError, RetriableError
 logger = logging.getLogger(__name__)
 
 RETRIABLE_STATUSES = frozenset({408, 500, 502, 503, 504})
+USER_AGENT = "zoho-xero-sync/0.1"
+# No answer, or only part of one: a passing fault, worth trying again (`_timed_out` tells
+# which of them were too slow rather than unreachable).
+NO_ANSWER = (
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    # A URL without http(s):// (a misconfigured endpoint) fails like an unreachable host.
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
+
+
+def session(pool_size: int, *, user_agent: str = USER_AGENT) -> requests.Session:
+    """One upstream's connection pool: up to `pool_size` connections kept alive per host.
+
+    `pool_size` is the number of calls we allow that upstream at once (Xero: 5 per
+    organisation), so every call in flight can reuse a warm connection. The pool never blocks:
+    requests has no timeout for waiting on a pooled connection, so a call beyond `pool_size`
+    opens a connection of its own, closed afterwards (urllib3 warns "Connection pool is full").
+    urllib3's own retries are off (`max_retries=0`): `HttpService` is the one place that retries.
+    """
+    # pool_connections: hosts whose pools are kept; an upstream has one or two (Xero's identity
+    # server and /connections on its API host).
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0, pool_block=False)
+    pool = requests.Session()
+    pool.mount("https://", adapter)
+    pool.mount("http://", adapter)
+    pool.headers["User-Agent"] = user_agent
+    return pool
 
 
 @dataclass(frozen=True)
@@ -50,26 +89,38 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def describe_status(service: str, response: httpx.Response) -> str:
-    return f"{service} answered HTTP {response.status_code} to {response.request.method} {response.request.url.path}"
+def describe_status(service: str, response: requests.Response) -> str:
+    return f"{service} answered HTTP {response.status_code} to {response.request.method} {url_path(response.request.url or '')}"
+
+
+def url_path(url: str) -> str:
+    """The decoded path of `url`, without host or query (what logs, traces and details show)."""
+    return unquote(urlsplit(url).path)
 
 
 class HttpService:
-    """One remote service: a shared httpx client, timeouts, in-process retries."""
+    """One remote service: its own session (connection pool), timeouts, in-process retries.
+
+    `timeout` is the read timeout: the longest wait for the next bytes of an answer.
+    `connect_timeout` (default: `timeout`) bounds opening a connection. Both are cut to what is
+    left of the call's deadline.
+    """
 
     def __init__(
         self,
         name: str,
-        client: httpx.Client,
+        session: requests.Session,
         *,
         timeout: float = 10.0,
+        connect_timeout: float | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        on_response: Callable[[httpx.Response], None] | None = None,
+        on_response: Callable[[requests.Response], None] | None = None,
     ) -> None:
         self.name = name
-        self.client = client
+        self.session = session
         self.timeout = timeout
+        self.connect_timeout = timeout if connect_timeout is None else connect_timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.on_response = on_response
@@ -78,7 +129,7 @@ class HttpService:
 
     def send(
         self, method: str, url: str, *, deadline: Deadline | None = None, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> requests.Response:
         """Send with retries on transient faults; 2xx-4xx (but 408/429) come back to the caller."""
         deadline = deadline or Deadline.unlimited()
         attempt = 0
@@ -86,41 +137,47 @@ class HttpService:
             attempt += 1
             try:
                 response = self._send_once(method, url, deadline, **kwargs)
-            except RetriableError as error:
-                self._wait_or_raise(error, attempt, deadline, delay=self.retry.backoff(attempt))
+            except RetriableError as no_answer:
+                self._wait_or_raise(no_answer, attempt, deadline, delay=self.retry.backoff(attempt))
                 continue
             if response.status_code == 429:
-                error = self.rate_limited(response)
-                wait = error.retry_after if error.retry_after is not None else self.retry.backoff(attempt)
+                slow_down = self.rate_limited(response)
+                wait = (
+                    slow_down.retry_after
+                    if slow_down.retry_after is not None
+                    else self.retry.backoff(attempt)
+                )
                 if wait > self.retry.max_inline_retry_after:
-                    raise error
-                self._wait_or_raise(error, attempt, deadline, delay=wait)
+                    raise slow_down
+                self._wait_or_raise(slow_down, attempt, deadline, delay=wait)
                 continue
             if response.status_code in RETRIABLE_STATUSES:
-                error = RetriableError(
+                unavailable = RetriableError(
                     self.unavailable_message(response), detail=describe_status(self.name, response)
                 )
-                self._wait_or_raise(error, attempt, deadline, delay=self.retry.backoff(attempt))
+                self._wait_or_raise(unavailable, attempt, deadline, delay=self.retry.backoff(attempt))
                 continue
             return response
 
-    def _send_once(self, method: str, url: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
-        timeout = deadline.timeout(self.timeout)
+    def _send_once(self, method: str, url: str, deadline: Deadline, **kwargs: Any) -> requests.Response:
+        read_timeout = deadline.timeout(self.timeout)
+        timeout = (min(self.connect_timeout, read_timeout), read_timeout)
         self.calls += 1
         self._thread_calls.count = self.calls_in_this_thread() + 1
-        path = httpx.URL(url).path
+        path = url_path(url)
         try:
             with tracing.upstream_call(self.name, method, path) as traced_status:
-                response = self.client.request(method, url, timeout=timeout, **kwargs)
+                response = self.session.request(
+                    method, url, timeout=timeout, allow_redirects=False, **_json_body(kwargs)
+                )
                 traced_status(response.status_code)
-        except httpx.TimeoutException as exc:
+        except NO_ANSWER as exc:
             metrics.upstream_answer(self.name, None)
-            raise RetriableError(
-                f"{self.name} did not answer in time. We will try again.",
-                detail=f"{type(exc).__name__} on {method} {path}",
-            ) from exc
-        except httpx.TransportError as exc:
-            metrics.upstream_answer(self.name, None)
+            if _timed_out(exc):
+                raise RetriableError(
+                    f"{self.name} did not answer in time. We will try again.",
+                    detail=f"{type(exc).__name__} on {method} {path}",
+                ) from exc
             raise RetriableError(
                 f"Could not reach {self.name}. We will try again.",
                 detail=f"{type(exc).__name__} on {method} {path}",
@@ -151,7 +208,7 @@ class HttpService:
         process serves several at once."""
         return int(getattr(self._thread_calls, "count", 0))
 
-    def rate_limited(self, response: httpx.Response) -> RateLimitedError:
+    def rate_limited(self, response: requests.Response) -> RateLimitedError:
         retry_after = retry_after_seconds(response.headers)
         problem = response.headers.get("X-Rate-Limit-Problem")
         return RateLimitedError(
@@ -161,12 +218,32 @@ class HttpService:
             problem=problem,
         )
 
-    def unavailable_message(self, response: httpx.Response) -> str:
+    def unavailable_message(self, response: requests.Response) -> str:
         return f"{self.name} is temporarily unavailable (HTTP {response.status_code}). We will try again."
 
-    def unexpected(self, response: httpx.Response, what: str) -> FatalError:
+    def unexpected(self, response: requests.Response, what: str) -> FatalError:
         """An answer we have no rule for: fail loudly, with the status for support."""
         return FatalError(
             f"{self.name} gave an unexpected answer while {what} (HTTP {response.status_code}).",
             detail=describe_status(self.name, response) + ": " + response.text[:300],
         )
+
+
+def _timed_out(error: Exception) -> bool:
+    """Too slow rather than unreachable. requests reports a body that stopped arriving (the
+    read timeout after the headers came) as a ConnectionError around urllib3's ReadTimeoutError."""
+    if isinstance(error, requests.exceptions.Timeout):
+        return True
+    return bool(error.args) and isinstance(error.args[0], ReadTimeoutError)
+
+
+def _json_body(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`json=` sent as compact UTF-8 (no spaces, no \\u escapes): the bytes the service has always
+    sent, a little smaller than requests' own encoding."""
+    if "json" not in kwargs:
+        return kwargs
+    rest = dict(kwargs)
+    body = json.dumps(rest.pop("json"), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    rest["headers"] = {"Content-Type": "application/json", **(rest.get("headers") or {})}
+    rest["data"] = body.encode()
+    return rest

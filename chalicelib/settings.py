@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     ZOHO_REFRESH_TOKEN: SecretStr = SecretStr("")
     # Link shown for an Account in the portal; the CRM web host of the data centre.
     ZOHO_CRM_WEB_URL: str = "https://crm.zoho.com"
+    # Zoho CRM calls in flight at once per organisation, by edition (Free 5, Standard 10,
+    # Professional 15, Enterprise 20, Ultimate 25); sizes the connection pool to Zoho's API.
+    ZOHO_CONCURRENT_LIMIT: int = Field(default=10, ge=1, le=25)
 
     # Xero
     XERO_IDENTITY_URL: str = "https://identity.xero.com"
@@ -84,7 +87,8 @@ class Settings(BaseSettings):
 
     # Behaviour
     BUTTON_BUDGET_SECONDS: float = Field(default=25.0, gt=0, le=35)
-    HTTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    HTTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)  # read: the longest wait for an answer's bytes
+    HTTP_CONNECT_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)  # opening a connection to Zoho or Xero
     ACCOUNT_LOCK_SECONDS: float = Field(default=60.0, gt=0)
     TOKEN_LEASE_SECONDS: float = Field(default=30.0, gt=0)
     MAX_QUEUE_RECEIVES: int = Field(default=5, ge=1)

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-import httpx
-
 from chalicelib.deadline import Deadline
-from chalicelib.http import HttpService
+from chalicelib.http import HttpService, session
 from chalicelib.oauth import TokenManager
 from chalicelib.settings import Settings, get_settings
+
+IDENTITY_POOL_SIZE = 2  # token refreshes are single-flight (chalicelib/oauth.py)
 
 
 @dataclass
@@ -98,21 +98,37 @@ class Container:
 
     # --- remote services ----------------------------------------------------
 
-    @cached_property
-    def http_client(self) -> httpx.Client:
-        return httpx.Client(
-            timeout=self.settings.HTTP_TIMEOUT_SECONDS,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-            headers={"User-Agent": "zoho-xero-sync/0.1"},
-        )
-
+    # One session (connection pool) per upstream, sized to the calls we allow it at once.
     @cached_property
     def xero_http(self) -> HttpService:
-        return HttpService("Xero", self.http_client, timeout=self.settings.HTTP_TIMEOUT_SECONDS)
+        return self._http("Xero", pool_size=self.settings.XERO_CONCURRENT_LIMIT)
+
+    @cached_property
+    def xero_identity_http(self) -> HttpService:
+        return self._http("Xero", pool_size=IDENTITY_POOL_SIZE)
 
     @cached_property
     def zoho_http(self) -> HttpService:
-        return HttpService("Zoho CRM", self.http_client, timeout=self.settings.HTTP_TIMEOUT_SECONDS)
+        return self._http("Zoho CRM", pool_size=self.settings.ZOHO_CONCURRENT_LIMIT)
+
+    @cached_property
+    def zoho_accounts_http(self) -> HttpService:
+        return self._http("Zoho CRM", pool_size=IDENTITY_POOL_SIZE)
+
+    def _http(self, name: str, *, pool_size: int) -> HttpService:
+        s = self.settings
+        return HttpService(
+            name,
+            session(pool_size),
+            timeout=s.HTTP_TIMEOUT_SECONDS,
+            connect_timeout=s.HTTP_CONNECT_TIMEOUT_SECONDS,
+        )
+
+    def upstream_calls_in_this_thread(self) -> tuple[int, int]:
+        """(Xero, Zoho) requests this thread sent, token calls included (a run's statistics)."""
+        xero = self.xero_http.calls_in_this_thread() + self.xero_identity_http.calls_in_this_thread()
+        zoho = self.zoho_http.calls_in_this_thread() + self.zoho_accounts_http.calls_in_this_thread()
+        return xero, zoho
 
     @cached_property
     def xero_identity(self) -> Any:
@@ -120,7 +136,7 @@ class Container:
 
         s = self.settings
         return XeroIdentity(
-            self.xero_http,
+            self.xero_identity_http,
             identity_url=s.XERO_IDENTITY_URL,
             api_url=s.XERO_API_URL,
             client_id=s.XERO_CLIENT_ID,
@@ -134,7 +150,7 @@ class Container:
 
         s = self.settings
         return ZohoIdentity(
-            self.zoho_http,
+            self.zoho_accounts_http,
             accounts_url=s.ZOHO_ACCOUNTS_URL,
             client_id=s.ZOHO_CLIENT_ID,
             client_secret=s.secret("ZOHO_CLIENT_SECRET"),
@@ -160,7 +176,7 @@ class Container:
             xero_tokens=self.xero_tokens,
             # The person's data centre may differ from ZOHO_ACCOUNTS_URL (Zoho says so in the callback).
             zoho_identity_at=lambda url: ZohoIdentity(
-                self.zoho_http,
+                self.zoho_accounts_http,
                 accounts_url=url,
                 client_id=s.ZOHO_CLIENT_ID,
                 client_secret=s.secret("ZOHO_CLIENT_SECRET"),
@@ -255,7 +271,7 @@ class Container:
                 xero=self.xero,
                 batches=batches,
                 field_map=lambda: load_field_map(s.MAPPING_FILE or None),
-                calls=lambda: (self.xero_http.calls_in_this_thread(), self.zoho_http.calls_in_this_thread()),
+                calls=self.upstream_calls_in_this_thread,
                 notify=self.run_notifier,
                 schedule_hours=s.SYNC_SCHEDULE_HOURS,
                 batch_size=s.RUN_BATCH_SIZE,

@@ -3,8 +3,8 @@
 Quiet (`make run`): warnings and errors from everything, plus the service's own event lines
 (one per sync, run, sign-in...). No access line from moto, the stand-ins or the service, no
 line per outgoing HTTP call or queue poll.
-Verbose (`make run VERBOSE=1`): every request line of moto, both stand-ins and the service,
-and every HTTP call the service makes.
+Verbose (`make run VERBOSE=1`): every request line of moto, both stand-ins and the service;
+every HTTP call the service makes shows as the stand-in's request line.
 Either way, OAuth secrets in URLs (`code`, `state`, tokens, client secrets) are replaced by
 `[redacted]` before a line is written: OAuth callbacks and Zoho's token endpoint carry them
 in the query string.
@@ -31,7 +31,7 @@ _SECRET_QUERY = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMETERS) + r")=)[^&\
 REDACTED = "[redacted]"
 
 #: Loggers that write one line per request or poll: shown only when verbose.
-PER_REQUEST_LOGGERS = ("werkzeug", "sandbox.access", "httpx", "httpcore", "botocore", "boto3", "urllib3")
+PER_REQUEST_LOGGERS = ("werkzeug", "sandbox.access", "requests", "botocore", "boto3", "urllib3")
 
 
 def redact(text: str) -> str:

@@ -17,10 +17,11 @@ import argparse
 import os
 import sys
 import time
+from contextlib import closing
 from datetime import datetime
 from typing import IO, Any
 
-import httpx
+import requests
 
 DEFAULT_PORT = "8000"
 COUNT_NAMES = ("selected", "created", "updated", "unchanged", "rejected", "failed")
@@ -35,6 +36,23 @@ FINISHED = {"completed": EXIT_COMPLETED, "completed_with_errors": EXIT_PROBLEMS,
 
 class Refused(Exception):
     """The API said no (or could not be reached); the message is what the user should read."""
+
+
+class ServiceApi:
+    """The service's admin API at `base_url`, with the same headers on every request."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 30) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update(headers)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = self.base_url + path
+        return self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
 
 
 def add_parser(subparsers: Any) -> None:
@@ -76,7 +94,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         print("Say which Accounts to sync: --since-last-run, --days N, --all or --retry RUN_ID.", file=err)
         return EXIT_REFUSED
     headers = {"Authorization": f"Bearer {token}", "X-Run-Trigger": "cli"}
-    with httpx.Client(base_url=service_url(args.url).rstrip("/"), headers=headers, timeout=30) as api:
+    with closing(ServiceApi(service_url(args.url), headers)) as api:
         try:
             started = _start(api, args)
             dry = " (dry run: nothing will be written)" if started.get("dry_run") else ""
@@ -97,7 +115,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     return FINISHED.get(final["state"], EXIT_PROBLEMS)
 
 
-def _start(api: httpx.Client, args: argparse.Namespace) -> dict[str, Any]:
+def _start(api: ServiceApi, args: argparse.Namespace) -> dict[str, Any]:
     if args.retry:
         body = {"dry_run": True} if args.dry_run else {}
         return _call(api, "POST", f"/sync/runs/{args.retry}/retry", json=body)
@@ -105,12 +123,12 @@ def _start(api: httpx.Client, args: argparse.Namespace) -> dict[str, Any]:
     return _call(api, "POST", "/sync/runs", json={"window": window, "dry_run": bool(args.dry_run)})
 
 
-def _call(api: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+def _call(api: ServiceApi, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response = api.request(method, path, **kwargs)
-    except httpx.HTTPError as error:
+    except requests.RequestException as error:
         raise Refused(
-            f"Could not reach the sync service at {api.base_url} ({error}). Is it running (`make run`)? "
+            f"Could not reach the sync service at {api.base_url} ({_why(error)}). Is it running (`make run`)? "
             "Pass its address with --url or SYNC_SERVICE_URL."
         ) from None
     try:
@@ -123,7 +141,17 @@ def _call(api: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str,
     return dict(body)
 
 
-def _watch(api: httpx.Client, run_id: str, poll_seconds: float, err: IO[str]) -> dict[str, Any]:
+def _why(error: BaseException) -> str:
+    """The root cause in a few words ("Connection refused"), not urllib3's pool description."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return str(cause.strerror)
+        cause = cause.__cause__ or getattr(cause, "reason", None) or cause.__context__
+    return str(error)
+
+
+def _watch(api: ServiceApi, run_id: str, poll_seconds: float, err: IO[str]) -> dict[str, Any]:
     live = err.isatty()
     last = ""
     while True:
@@ -162,7 +190,7 @@ def _clock(value: str | None) -> str:
         return value
 
 
-def _all_problems(api: httpx.Client, run: dict[str, Any]) -> list[dict[str, Any]]:
+def _all_problems(api: ServiceApi, run: dict[str, Any]) -> list[dict[str, Any]]:
     problems = list(run.get("problems", []))
     cursor = run.get("problems_next_cursor")
     while cursor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import httpx
+import requests
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
@@ -80,7 +80,7 @@ class XeroIdentity:
                 return str(connection["tenantId"])
         raise FatalError("No Xero organisation is connected to this app. " + RECONNECT)
 
-    def _token_set(self, response: httpx.Response, what: str) -> TokenSet:
+    def _token_set(self, response: requests.Response, what: str) -> TokenSet:
         if response.status_code in (400, 401):
             error = _error_code(response)
             if error in ("invalid_grant", "unauthorized_client"):
@@ -106,7 +106,7 @@ class XeroIdentity:
         )
 
 
-def _error_code(response: httpx.Response) -> str:
+def _error_code(response: requests.Response) -> str:
     try:
         return str(response.json().get("error", ""))
     except ValueError:

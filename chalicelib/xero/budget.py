@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-import httpx
+import requests
 
 from chalicelib import metrics
 from chalicelib.deadline import Deadline
@@ -91,7 +91,7 @@ class XeroRateGate:
         finally:
             self._release(lease)
 
-    def observe(self, tenant_id: str, response: httpx.Response) -> None:
+    def observe(self, tenant_id: str, response: requests.Response) -> None:
         """Record what Xero said about its limits in this answer."""
         if response.status_code == 429:
             retry_after = retry_after_seconds(response.headers)
@@ -108,10 +108,10 @@ class XeroRateGate:
                 tenant_id, self.limits, minute_remaining=minute, day_remaining=day
             )
 
-    def observe_response(self, response: httpx.Response) -> None:
+    def observe_response(self, response: requests.Response) -> None:
         """`HttpService.on_response` hook: only organisation calls count (not identity, /connections)."""
         tenant_id = response.request.headers.get(TENANT_HEADER)
-        if not tenant_id:
+        if not isinstance(tenant_id, str) or not tenant_id:
             return
         try:
             self.observe(tenant_id, response)

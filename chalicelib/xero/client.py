@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import requests
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
@@ -117,7 +117,7 @@ class XeroClient:
 
     # --- plumbing ----------------------------------------------------------
 
-    def _call(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> requests.Response:
         token_set = self.tokens.current(deadline)
         response = self._send(method, path, deadline, token_set, kwargs)
         if response.status_code == 401:
@@ -136,7 +136,7 @@ class XeroClient:
 
     def _send(
         self, method: str, path: str, deadline: Deadline, token_set: Any, kwargs: dict[str, Any]
-    ) -> httpx.Response:
+    ) -> requests.Response:
         # The token refresh above stays outside the budget: identity calls are not organisation calls.
         with self._budget(token_set.tenant_id, deadline):
             return self.http.send(
@@ -159,11 +159,11 @@ class XeroClient:
         )
         return {**kwargs, "headers": headers}
 
-    def _expect_ok(self, response: httpx.Response, what: str) -> None:
+    def _expect_ok(self, response: requests.Response, what: str) -> None:
         if response.status_code != 200:
             raise self.http.unexpected(response, what)
 
-    def _bad_request(self, response: httpx.Response) -> FatalError:
+    def _bad_request(self, response: requests.Response) -> FatalError:
         try:
             body = response.json()
         except ValueError:
@@ -176,12 +176,12 @@ class XeroClient:
 
 
 def _both(
-    first: Callable[[httpx.Response], None] | None, second: Callable[[httpx.Response], None]
-) -> Callable[[httpx.Response], None]:
+    first: Callable[[requests.Response], None] | None, second: Callable[[requests.Response], None]
+) -> Callable[[requests.Response], None]:
     if first is None:
         return second
 
-    def both(response: httpx.Response) -> None:
+    def both(response: requests.Response) -> None:
         first(response)
         second(response)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import httpx
+import requests
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
@@ -91,7 +91,7 @@ def _token_error(error: str) -> FatalError:
     return FatalError(f"Zoho refused to issue an access token ({error}). " + RECONNECT)
 
 
-def _json(response: httpx.Response) -> dict:
+def _json(response: requests.Response) -> dict:
     try:
         data = response.json()
     except ValueError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import requests
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RejectedError
@@ -72,7 +72,7 @@ class ZohoClient:
 
     # --- plumbing ----------------------------------------------------------
 
-    def _call(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> requests.Response:
         token_set = self.tokens.current(deadline)
         response = self._send(method, path, token_set, deadline, **kwargs)
         if response.status_code == 401:
@@ -84,7 +84,7 @@ class ZohoClient:
 
     def _send(
         self, method: str, path: str, token_set: Any, deadline: Deadline, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> requests.Response:
         if not token_set.api_domain:
             raise FatalError("Zoho CRM did not say which data centre to use. " + RECONNECT)
         headers = {
@@ -94,7 +94,7 @@ class ZohoClient:
         url = f"{token_set.api_domain.rstrip('/')}/crm/{API_VERSION}{path}"
         return self.http.send(method, url, deadline=deadline, headers=headers, **kwargs)
 
-    def _expect(self, response: httpx.Response, statuses: tuple[int, ...], what: str) -> None:
+    def _expect(self, response: requests.Response, statuses: tuple[int, ...], what: str) -> None:
         if response.status_code in statuses:
             return
         code, message = _zoho_error(response)
@@ -113,7 +113,7 @@ class ZohoClient:
         raise self.http.unexpected(response, what)
 
 
-def _zoho_error(response: httpx.Response) -> tuple[str, str]:
+def _zoho_error(response: requests.Response) -> tuple[str, str]:
     try:
         body = response.json()
     except ValueError:
@@ -123,7 +123,7 @@ def _zoho_error(response: httpx.Response) -> tuple[str, str]:
     return "", ""
 
 
-def _is_invalid_id(response: httpx.Response) -> bool:
+def _is_invalid_id(response: requests.Response) -> bool:
     """Zoho answers an unknown record id with 400 INVALID_DATA, top-level or per record."""
     if response.status_code not in (400, 404):
         return False

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import requests
 
 from .config import ZohoSandboxConfig
 from .timefmt import format_datetime
@@ -164,9 +164,11 @@ class Automation:
         record: dict[str, Any] = {"kind": kind, "url": url, "payload": payload, "sent_at": sent_at}
         started = time.monotonic()
         try:
-            response = httpx.post(url, content=raw, headers=headers, timeout=timeout)
-            record.update(status_code=response.status_code, body=response.text, ok=response.is_success)
-        except httpx.HTTPError as exc:
+            response = requests.post(url, data=raw, headers=headers, timeout=timeout, allow_redirects=False)
+            record.update(
+                status_code=response.status_code, body=response.text, ok=200 <= response.status_code < 300
+            )
+        except requests.RequestException as exc:
             record.update(status_code=None, body=None, ok=False, error=f"{type(exc).__name__}: {exc}")
         record["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
         with self._lock:

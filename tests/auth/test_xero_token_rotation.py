@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
-from chalicelib.http import HttpService
+from chalicelib.http import HttpService, session
 from chalicelib.oauth import TokenManager
 from chalicelib.store.schema import create_table
 from chalicelib.store.tokens import TokenRepository
@@ -42,7 +42,7 @@ def tokens(monkeypatch: pytest.MonkeyPatch, atomic_moto: None) -> Iterator[Token
 
 
 def manager(xero_sandbox, tokens: TokenRepository, *, lease: float = 5.0) -> TokenManager:
-    http = HttpService("Xero", httpx.Client(), timeout=5)
+    http = HttpService("Xero", session(2), timeout=5)
     identity = XeroIdentity(
         http,
         identity_url=xero_sandbox.url,

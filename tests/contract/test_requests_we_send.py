@@ -1,71 +1,93 @@
 """Every request body our app sends to Xero and Zoho fits the official OpenAPI specs.
 
-Requests are recorded at our own HTTP client (an httpx event hook), so what is
-checked is exactly what went over the wire, for every seeded Account: created,
-updated, adopted, unchanged and each rejection.
+Requests are recorded at our own HTTP sessions (a requests response hook on each
+upstream's session), so what is checked is exactly what went over the wire, for every
+seeded Account: created, updated, adopted, unchanged and each rejection.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
+import requests
 
 from sandbox.seed_data import ZOHO_ACCOUNTS
 from sandbox.specs import xero_spec, zoho_spec
 
 
+class Sent:
+    """One request as it went over the wire."""
+
+    def __init__(self, request: requests.PreparedRequest) -> None:
+        parts = urlsplit(request.url or "")
+        self.method = request.method
+        self.path = parts.path
+        self.params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.headers = request.headers
+        self.content = request.body or b""
+
+
 @pytest.fixture
-def recorded(live) -> Iterator[list[httpx.Request]]:
+def recorded(live) -> Iterator[list[Sent]]:
     from chalicelib import wiring
 
-    requests: list[httpx.Request] = []
-    client = wiring.container().http_client
-    client.event_hooks["request"].append(requests.append)
-    yield requests
-    client.event_hooks["request"].remove(requests.append)
+    sent: list[Sent] = []
+
+    def record(response: requests.Response, **_: Any) -> None:
+        sent.append(Sent(response.request))
+
+    c = wiring.container()
+    sessions = [
+        c.xero_http.session,
+        c.xero_identity_http.session,
+        c.zoho_http.session,
+        c.zoho_accounts_http.session,
+    ]
+    for session in sessions:
+        session.hooks["response"].append(record)
+    yield sent
+    for session in sessions:
+        session.hooks["response"].remove(record)
 
 
-def test_every_request_fits_the_specs(recorded: list[httpx.Request], click) -> None:
+def test_every_request_fits_the_specs(recorded: list[Sent], click) -> None:
     for account in ZOHO_ACCOUNTS:
         click(account["id"])
     click(ZOHO_ACCOUNTS[0]["id"])  # unchanged
 
-    xero_writes = [
-        r for r in recorded if r.method in ("PUT", "POST") and "/api.xro/2.0/Contacts" in r.url.path
-    ]
-    zoho_writes = [r for r in recorded if r.method == "PUT" and r.url.path.startswith("/crm/v8/")]
+    xero_writes = [r for r in recorded if r.method in ("PUT", "POST") and "/api.xro/2.0/Contacts" in r.path]
+    zoho_writes = [r for r in recorded if r.method == "PUT" and r.path.startswith("/crm/v8/")]
     assert len(xero_writes) >= 5
     assert len(zoho_writes) >= len(ZOHO_ACCOUNTS)
     for request in xero_writes:
         body = json.loads(request.content)
         assert xero_spec.contact_request_errors(body) == [], body
-        assert request.url.params["summarizeErrors"] == "false"
+        assert request.params["summarizeErrors"] == "false"
         assert 0 < len(request.headers["Idempotency-Key"]) <= 128
         assert request.headers["Accept"] == "application/json"
     for request in zoho_writes:
         body = json.loads(request.content)
-        assert zoho_spec.request_errors("PUT", request.url.path, body) == [], body
+        assert zoho_spec.request_errors("PUT", request.path, body) == [], body
         assert body["trigger"] == []
         assert len(body["data"]) <= 100
 
 
-def test_reads_ask_zoho_only_for_mapped_fields(recorded: list[httpx.Request], click) -> None:
+def test_reads_ask_zoho_only_for_mapped_fields(recorded: list[Sent], click) -> None:
     from chalicelib.mapping import load_field_map
 
     click(ZOHO_ACCOUNTS[1]["id"])
 
     field_map = load_field_map()
-    reads = [r for r in recorded if r.method == "GET" and r.url.path.startswith("/crm/v8/")]
+    reads = [r for r in recorded if r.method == "GET" and r.path.startswith("/crm/v8/")]
     assert reads
     for request in reads:
-        fields = request.url.params["fields"].split(",")
+        fields = request.params["fields"].split(",")
         assert len(fields) <= 50
         expected = (
-            field_map.contact_fields()
-            if request.url.path.endswith("/Contacts")
-            else field_map.account_fields()
+            field_map.contact_fields() if request.path.endswith("/Contacts") else field_map.account_fields()
         )
         assert set(fields) == set(expected)

@@ -154,7 +154,7 @@ def test_a_service_that_cannot_be_reached_exits_2_and_says_where_it_looked(live:
     code, _, err = cli(live, "--all", "--token", TOKEN, "--url", f"http://127.0.0.1:{port}")
 
     assert code == 2
-    assert f"Could not reach the sync service at http://127.0.0.1:{port}" in err
+    assert f"Could not reach the sync service at http://127.0.0.1:{port} (Connection refused)" in err
     assert "--url or SYNC_SERVICE_URL" in err
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RateLimitedError
-from chalicelib.http import HttpService, RetryPolicy
+from chalicelib.http import HttpService, RetryPolicy, session
 from chalicelib.models.sync import TokenSet
 from chalicelib.oauth import TokenManager
 from chalicelib.store.budget import RateBudgetRepository, RateLimits
@@ -69,7 +69,7 @@ class Lambdas:
         self.clock.advance(seconds)
 
     def client(self) -> XeroClient:
-        http = HttpService("Xero", httpx.Client(), timeout=10, sleep=self.sleep)
+        http = HttpService("Xero", session(5), timeout=10, sleep=self.sleep)
         identity = XeroIdentity(
             http,
             identity_url=self.url,
@@ -223,7 +223,7 @@ def zoho_client(zoho_sandbox: Any, retry: RetryPolicy, sleeps: dict[int, list[fl
         sleeps.setdefault(threading.get_ident(), []).append(seconds)
         time.sleep(seconds)
 
-    http = HttpService("Zoho CRM", httpx.Client(), timeout=10, retry=retry, sleep=sleep)
+    http = HttpService("Zoho CRM", session(10), timeout=10, retry=retry, sleep=sleep)
     return ZohoClient(http, ZohoToken(zoho_sandbox))  # type: ignore[arg-type]
 
 

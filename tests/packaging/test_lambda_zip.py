@@ -25,6 +25,9 @@ NEVER_SHIPPED = (
     "cfnlint",
     "xero_python",
     "zohocrmsdk",
+    # A test-side HTTP client: the service talks HTTP through requests.
+    "httpx",
+    "httpcore",
 )
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024  # direct upload; the unzipped limit is 250 MB
 

@@ -24,16 +24,23 @@ class Collect(logging.Handler):
 
 @pytest.fixture
 def our_logs() -> Iterator[Collect]:
-    """Everything the app's loggers emit: ours (chalicelib.*, the Powertools logger) and httpx's."""
+    """Everything the app's loggers emit: ours (chalicelib.*, the Powertools logger), and our
+    HTTP library's (requests, urllib3) at its most talkative, DEBUG: a request line per call."""
     from chalicelib.observability import logger
 
     collect = Collect()
-    loggers = [logging.getLogger("chalicelib"), logger._logger, logging.getLogger("httpx")]
+    http_library = [logging.getLogger("requests"), logging.getLogger("urllib3")]
+    loggers = [logging.getLogger("chalicelib"), logger._logger, *http_library]
+    levels = [each.level for each in http_library]
+    for each in http_library:
+        each.setLevel(logging.DEBUG)
     for each in loggers:
         each.addHandler(collect)
     yield collect
     for each in loggers:
         each.removeHandler(collect)
+    for each, level in zip(http_library, levels, strict=True):
+        each.setLevel(level)
 
 
 def test_a_portal_connect_logs_no_code_state_token_or_secret(
@@ -57,6 +64,7 @@ def test_a_portal_connect_logs_no_code_state_token_or_secret(
     logged = capfd.readouterr()
     text = logged.out + logged.err + caplog.text + "\n".join(our_logs.lines)
     assert "connected through the portal" in text  # the log was captured
+    assert '"POST /connect/token HTTP/1.1" 200' in text  # and so were urllib3's request lines
     secrets = {
         "code": code,
         "state": state,

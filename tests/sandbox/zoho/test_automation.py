@@ -94,7 +94,7 @@ def test_failed_deliveries_are_logged(wired: Any, receiver: Receiver, zoho_sandb
     assert wired.wait_for_webhooks()
     refused, unreachable = wired.webhook_deliveries()
     assert (refused["status_code"], refused["ok"]) == (500, False)
-    assert unreachable["status_code"] is None and unreachable["error"].startswith("ConnectError")
+    assert unreachable["status_code"] is None and unreachable["error"].startswith("ConnectionError")
     listed = httpx.get(f"{zoho_sandbox.url}/__sandbox__/webhooks").json()["deliveries"]
     assert [d["ok"] for d in listed] == [False, False]
 

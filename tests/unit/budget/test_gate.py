@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
+import requests
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, RateLimitedError
@@ -17,14 +16,13 @@ from chalicelib.models.sync import TokenSet
 from chalicelib.store.budget import WINDOW_MARGIN, RateLimits
 from chalicelib.xero.budget import XeroRateGate
 from chalicelib.xero.client import XeroClient
+from tests.scripted_http import Answer, Reply, prepared, reply, response_to, scripted_session
 from tests.unit.budget.conftest import TABLE, TENANT, FakeClock, gate, repository
 
 
-def answer(status: int = 200, **headers: str) -> httpx.Response:
-    request = httpx.Request(
-        "GET", "https://api.xero.com/api.xro/2.0/Contacts", headers={"xero-tenant-id": TENANT}
-    )
-    return httpx.Response(status, headers=headers, json={}, request=request)
+def answer(status: int = 200, **headers: str) -> requests.Response:
+    request = prepared("GET", "https://api.xero.com/api.xro/2.0/Contacts", {"xero-tenant-id": TENANT})
+    return response_to(request, Reply(status, headers, {}))
 
 
 def spend(g: XeroRateGate, n: int) -> None:
@@ -232,25 +230,17 @@ class FakeTokens:
         return self.current(deadline)
 
 
-def client_with(
-    g: XeroRateGate | None, answers: list[Callable[[httpx.Request], httpx.Response]], slept: list[float]
-) -> XeroClient:
-    queue = list(answers)
-    transport = httpx.MockTransport(lambda request: queue.pop(0)(request))
-    http = HttpService(
-        "Xero", httpx.Client(transport=transport), retry=RetryPolicy(attempts=3), sleep=slept.append
-    )
+def client_with(g: XeroRateGate | None, answers: list[Answer], slept: list[float]) -> XeroClient:
+    http = HttpService("Xero", scripted_session(answers), retry=RetryPolicy(attempts=3), sleep=slept.append)
     return XeroClient(http, FakeTokens(), api_url="https://api.xero.com", gate=g)  # type: ignore[arg-type]
 
 
-def ok(**headers: str) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(200, headers=headers, json={"Contacts": []})
+def ok(**headers: str) -> Answer:
+    return reply(200, {"Contacts": []}, **headers)
 
 
-def too_many(seconds: int, problem: str) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(
-        429, headers={"Retry-After": str(seconds), "X-Rate-Limit-Problem": problem}, json={}
-    )
+def too_many(seconds: int, problem: str) -> Answer:
+    return reply(429, {}, **{"Retry-After": str(seconds), "X-Rate-Limit-Problem": problem})
 
 
 def test_every_client_call_spends_from_the_budget_and_feeds_headers_back(ddb: Any, clock: FakeClock) -> None:

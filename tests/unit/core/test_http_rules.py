@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import httpx
 import pytest
+import requests
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, RateLimitedError, RetriableError
 from chalicelib.http import HttpService, RetryPolicy
+from tests.scripted_http import Answer, Reply, reply, scripted_session
 
 
-def service(answers: list[Callable[[httpx.Request], httpx.Response]], slept: list[float]) -> HttpService:
-    queue = list(answers)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return queue.pop(0)(request)
-
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    return HttpService("Xero", client, retry=RetryPolicy(attempts=3, base_delay=0.01), sleep=slept.append)
+def service(answers: list[Answer], slept: list[float]) -> HttpService:
+    session = scripted_session(answers)
+    return HttpService("Xero", session, retry=RetryPolicy(attempts=3, base_delay=0.01), sleep=slept.append)
 
 
-def status(code: int, **headers: str) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(code, headers=headers, json={})
+def status(code: int, **headers: str) -> Answer:
+    return reply(code, {}, **headers)
 
 
-def timeout(request: httpx.Request) -> httpx.Response:
-    raise httpx.ReadTimeout("slow", request=request)
+def timeout(request: requests.PreparedRequest) -> Reply:
+    raise requests.exceptions.ReadTimeout("slow", request=request)
 
 
 def test_passing_5xx_is_retried_and_succeeds() -> None:
@@ -53,6 +47,13 @@ def test_short_retry_after_is_waited_in_process() -> None:
     )
     assert http.send("POST", "https://x/api").status_code == 200
     assert slept == [2.0]
+
+
+def test_a_retry_after_date_is_not_read_as_seconds_the_call_backs_off_instead() -> None:
+    slept: list[float] = []
+    http = service([status(429, **{"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}), status(200)], slept)
+    assert http.send("GET", "https://x/api").status_code == 200
+    assert len(slept) == 1 and 0 <= slept[0] <= 0.01  # RetryPolicy.backoff(1) with base_delay 0.01
 
 
 def test_long_retry_after_goes_back_to_the_queue_at_once() -> None:

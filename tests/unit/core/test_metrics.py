@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
+import requests
 
 from chalicelib import metrics
 from chalicelib.deadline import Deadline
@@ -16,14 +16,14 @@ from chalicelib.http import HttpService, RetryPolicy
 from chalicelib.store.budget import RateLimits
 from chalicelib.xero.budget import XeroRateGate
 from tests.emf import NAMESPACE, documents, metrics_on, unit_of, values
+from tests.scripted_http import Answer, Reply, prepared, reply, response_to, scripted_session
 
 __all__ = ["metrics_on"]
 
 
-def service(name: str, answers: list[httpx.Response]) -> HttpService:
-    queue = list(answers)
-    client = httpx.Client(transport=httpx.MockTransport(lambda request: queue.pop(0)))
-    return HttpService(name, client, retry=RetryPolicy(attempts=3, base_delay=0), sleep=lambda _: None)
+def service(name: str, answers: list[Answer]) -> HttpService:
+    session = scripted_session(answers)
+    return HttpService(name, session, retry=RetryPolicy(attempts=3, base_delay=0), sleep=lambda _: None)
 
 
 def invoke(handler: Callable[[], object]) -> object:
@@ -38,7 +38,7 @@ def test_without_a_namespace_nothing_is_written_or_kept(
     from aws_lambda_powertools.metrics import Metrics
 
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    xero = service("Xero", [httpx.Response(200, json={})])
+    xero = service("Xero", [reply(200, {})])
     invoke(lambda: (xero.send("GET", "https://x/api"), metrics.sync_finished("created", "button")))
 
     assert documents(capsys.readouterr().out) == []
@@ -48,8 +48,8 @@ def test_without_a_namespace_nothing_is_written_or_kept(
 def test_calls_and_429s_are_counted_per_service_in_one_document_per_invocation(
     metrics_on: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    xero = service("Xero", [httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200)])
-    zoho = service("Zoho CRM", [httpx.Response(200)])
+    xero = service("Xero", [reply(429, **{"Retry-After": "0"}), reply(200)])
+    zoho = service("Zoho CRM", [reply(200)])
 
     def handler() -> None:
         xero.send("POST", "https://x/api.xro/2.0/Contacts")
@@ -69,10 +69,10 @@ def test_calls_and_429s_are_counted_per_service_in_one_document_per_invocation(
 def test_a_call_that_never_got_an_answer_still_counts(
     metrics_on: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+    def refuse(request: requests.PreparedRequest) -> Reply:
+        raise requests.exceptions.ConnectionError("refused", request=request)
 
-    zoho = HttpService("Zoho CRM", httpx.Client(transport=httpx.MockTransport(refuse)), sleep=lambda _: None)
+    zoho = HttpService("Zoho CRM", scripted_session([refuse] * 3), sleep=lambda _: None)
     with pytest.raises(Exception, match="Could not reach Zoho CRM"):
         invoke(lambda: zoho.send("GET", "https://z/crm/v8/Accounts/1", deadline=Deadline(30)))
 
@@ -100,12 +100,8 @@ def test_xero_daily_budget_is_read_from_xeros_answers(
             return None
 
     gate = XeroRateGate(Budget(), RateLimits(day=1000))  # type: ignore[arg-type]
-    request = httpx.Request("GET", "https://x/api.xro/2.0/Contacts", headers={"xero-tenant-id": "t"})
-    invoke(
-        lambda: gate.observe_response(
-            httpx.Response(200, headers={"X-DayLimit-Remaining": "80"}, request=request)
-        )
-    )
+    request = prepared("GET", "https://x/api.xro/2.0/Contacts", {"xero-tenant-id": "t"})
+    invoke(lambda: gate.observe_response(response_to(request, Reply(200, {"X-DayLimit-Remaining": "80"}))))
 
     docs = documents(capsys.readouterr().out)
     assert values(docs, "XeroDayCallsRemaining") == [80]

@@ -11,13 +11,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
+import requests
 
 from chalicelib import tracing
 from chalicelib.deadline import Deadline
 from chalicelib.http import HttpService, RetryPolicy
 from chalicelib.services.worker import QueuedMessage, process_messages
+from tests.scripted_http import Reply, reply, scripted_session
 from tests.unit.core.test_worker import FakeSyncer
 
 
@@ -66,9 +67,8 @@ def subsegments(segment: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def test_each_upstream_call_is_a_subsegment_with_its_status(traced: Any) -> None:
-    answers = [httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={})]
-    client = httpx.Client(transport=httpx.MockTransport(lambda request: answers.pop(0)))
-    xero = HttpService("Xero", client, retry=RetryPolicy(base_delay=0), sleep=lambda _: None)
+    session = scripted_session([reply(429, **{"Retry-After": "0"}), reply(200, {})])
+    xero = HttpService("Xero", session, retry=RetryPolicy(base_delay=0), sleep=lambda _: None)
 
     xero.send("POST", "https://api.xero.test/api.xro/2.0/Contacts", deadline=Deadline(10))
 
@@ -81,18 +81,16 @@ def test_each_upstream_call_is_a_subsegment_with_its_status(traced: Any) -> None
 
 
 def test_a_call_that_failed_records_the_error(traced: Any) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+    def refuse(request: requests.PreparedRequest) -> Reply:
+        raise requests.exceptions.ConnectionError("refused", request=request)
 
-    zoho = HttpService(
-        "Zoho CRM", httpx.Client(transport=httpx.MockTransport(refuse)), retry=RetryPolicy(attempts=1)
-    )
+    zoho = HttpService("Zoho CRM", scripted_session([refuse]), retry=RetryPolicy(attempts=1))
     with pytest.raises(Exception, match="Could not reach Zoho CRM"):
         zoho.send("GET", "https://zoho.test/crm/v8/Accounts/1", deadline=Deadline(10))
 
     (call,) = [s for s in subsegments(traced()) if s["name"] == "Zoho CRM"]
     assert call.get("fault") is True
-    assert call["cause"]["exceptions"][0]["type"] == "ConnectError"
+    assert call["cause"]["exceptions"][0]["type"] == "ConnectionError"
 
 
 def test_each_queued_message_is_its_own_subsegment(traced: Any) -> None:
