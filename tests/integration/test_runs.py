@@ -634,6 +634,42 @@ def test_full_sync_of_more_than_50_accounts_posts_once_per_batch(
     assert run["calls"]["xero"] >= _posts(live)
 
 
+def test_an_unchanged_rerun_keeps_its_unchanged_accounts_on_its_batches_not_an_item_each(
+    live: LocalStack, client: httpx.Client, admin: dict[str, str], run_all: Callable[..., dict[str, Any]]
+) -> None:
+    """Issue 11: a rerun wrote (and kept for 400 days) one item per unchanged Account; it now
+    writes O(batches), and the run still lists every Account with its outcome."""
+    live.zoho.generate(90, seed=3)
+    run_all("all")
+
+    run = run_all("since_last_run")  # the scheduled window: our write-backs list them all again
+
+    counts = run["counts"]
+    assert counts["unchanged"] > 50 and counts["created"] == counts["updated"] == counts["failed"] == 0
+    kinds = _run_item_kinds(run["run_id"])
+    assert kinds.get("RUN_ACCOUNT", 0) == counts["rejected"]  # the problems, which the portal lists
+    assert kinds["RUN_BATCH"] == run["progress"]["batches_total"] < counts["unchanged"] / 25
+    listed = _all_accounts(client, admin, run["run_id"])
+    assert len(listed) == len({a["account_id"] for a in listed}) == counts["selected"]
+    unchanged = [a for a in listed if a["result"] == "unchanged"]
+    assert len(unchanged) == counts["unchanged"]
+    assert all(a["xero_contact_id"] and a["message"] and a["account_name"] for a in unchanged)
+
+
+def _run_item_kinds(run_id: str) -> dict[str, int]:
+    from collections import Counter
+
+    from chalicelib.settings import get_settings
+
+    items = boto3.client("dynamodb").query(
+        TableName=get_settings().TABLE_NAME,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RUN#{run_id}"}},
+        ProjectionExpression="entity",
+    )["Items"]
+    return dict(Counter(i["entity"]["S"] for i in items))
+
+
 # --- since last run, our own write-backs and dry runs ---------------------------------------
 
 
