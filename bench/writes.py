@@ -7,7 +7,7 @@ run, then a `since_last_run` run, the scheduled sync's window. The first run's w
 move every synced Account's Modified_Time, so the second run lists them all again and finds
 them unchanged: the most common run there is.
 
-How the figure is counted: a botocore `before-call` hook on the app's DynamoDB client counts
+How the figure is counted: a botocore `before-parameter-build` hook on the app's DynamoDB client counts
 every write request and every item it writes (each item of a TransactWriteItems or
 BatchWriteItem, each PutItem / UpdateItem / DeleteItem), by the kind of item (the partition
 key's prefix: RUN, ACCOUNT, HISTORY, ...), from the POST that starts the run to its end,
@@ -40,7 +40,7 @@ class WriteMeter:
         self.transaction_items = 0
 
     def attach(self, client: Any) -> None:
-        client.meta.events.register("before-call.dynamodb", self._before_call)
+        client.meta.events.register("before-parameter-build.dynamodb", self._before_call)
 
     def reset(self) -> None:
         with self._lock:

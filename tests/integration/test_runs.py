@@ -738,6 +738,34 @@ def test_batch_that_keeps_failing_is_reported_then_retry_and_next_run_pick_it_up
     assert all(len(_by_number(live).get(i, [])) == 1 for i in VALID)
 
 
+def test_an_account_both_changed_and_carried_over_counts_once_even_when_unchanged(
+    live: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    click: Callable[..., httpx.Response],
+    run_all: Callable[..., dict[str, Any]],
+) -> None:
+    """The next since-last-run run lists last run's failures twice: changed in the window (our
+    failure write-backs changed them) and carried over. One fixed meanwhile by its button is
+    unchanged in both listings, which leave no item of their own: it still counts once."""
+    from sandbox.common import Fault
+
+    monkeypatch.setenv("MAX_QUEUE_RECEIVES", "2")
+    live.xero.faults.add(Fault(count=1000, status=500, method="POST", path_prefix=CONTACTS))
+    assert run_all("all")["counts"]["failed"] == len(VALID)
+    live.xero.faults.clear()
+    fixed = CREATED[0]
+    assert click(fixed).status_code == 200
+
+    run = run_all("since_last_run")
+
+    counts = run["counts"]
+    assert counts["selected"] == len(TICKED)
+    assert counts["unchanged"] == 1
+    assert counts["created"] + counts["updated"] == len(VALID) - 1
+    assert counts["rejected"] == len(REJECTED) and counts["failed"] == 0
+    assert all(len(_by_number(live).get(i, [])) == 1 for i in VALID)
+
+
 def test_rejections_survive_a_batch_whose_xero_post_keeps_failing(
     live: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
