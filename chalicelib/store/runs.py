@@ -318,8 +318,8 @@ class RunRepository:
             TableName=self._table,
             Key=_batch_key(run_id, number),
             ConsistentRead=True,
-            ProjectionExpression="account_ids, #status, phase",
-            ExpressionAttributeNames={"#status": "status"},
+            ProjectionExpression="#ids, #status, #phase",  # aliased: STATUS is a reserved word
+            ExpressionAttributeNames={"#ids": "account_ids", "#status": "status", "#phase": "phase"},
         ).get("Item")
         if not item:
             return None
