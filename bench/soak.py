@@ -20,6 +20,8 @@ How each figure is measured:
   The soak driver's own peak (ru_maxrss) is reported too.
 - growth: (peak RSS of the last run - peak RSS of run 2) / peak RSS of run 2; run 1 is the
   first sync and builds the table, so it is the warm-up.
+- table items: the items in the stack's DynamoDB table after the run and its clicks, by
+  kind (`entity`), counted by a Scan after the memory figures are read.
 - clicks: each click's round trip through the Zoho stand-in to our webhook and back.
 - the Xero stand-in's own rate limits are raised (as in `make bench`) so no run waits out a
   Xero minute window; our budget keeps its defaults.
@@ -44,6 +46,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "local-admin-token"  # sandbox.stack's LOCAL_SECRETS
+TABLE_NAME = os.environ.get("TABLE_NAME", "zoho-xero-sync")  # the stack reads the same variable
 TARGETS = {
     "peak_rss_mb": 1024,
     "growth_run2_to_last_pct": 10,
@@ -105,6 +108,28 @@ class StackProcess:
             if name in ("VmHWM", "VmRSS"):
                 values[name] = round(int(rest.split()[0]) / 1024, 1)
         return {"peak_rss_mb": values["VmHWM"], "rss_mb": values["VmRSS"]}
+
+    def table_items(self) -> dict[str, int]:
+        """Items in the stack's DynamoDB table by kind (`entity`): what each run leaves behind."""
+        import boto3
+
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{self.ports['MOTO_PORT']}",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        counts: dict[str, int] = {}
+        args: dict[str, Any] = {"TableName": TABLE_NAME, "ProjectionExpression": "entity"}
+        while True:
+            page = client.scan(**args)
+            for item in page.get("Items", []):
+                kind = item.get("entity", {}).get("S", "other")
+                counts[kind] = counts.get(kind, 0) + 1
+            if "LastEvaluatedKey" not in page:
+                return dict(sorted(counts.items()))
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def cpu_s(self) -> float:
         """CPU seconds the stack process has used (user + system): wall time depends on what
@@ -207,7 +232,9 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
                 run = run_to_end(api)
                 run["stack_cpu_s"] = round(stack.cpu_s() - cpu, 2)
                 click = press_buttons(zoho, account_ids, (number - 1) * per_run, per_run)
-                results.append({"run": number, **run, "clicks": click, **stack.memory_mb()})
+                memory = stack.memory_mb()
+                items = stack.table_items()
+                results.append({"run": number, **run, "clicks": click, **memory, "table_items": items})
                 print(_row(results[-1]), flush=True)
         stop_s = stack.stop()
     finally:
@@ -250,7 +277,7 @@ def _row(r: dict[str, Any]) -> str:
     return (
         f"run {r['run']:>2}: {r['wall_s']:>6.1f} s (stack CPU {r['stack_cpu_s']:>5.1f} s)  {r['state']:<22} peak RSS {r['peak_rss_mb']:>7.1f} MB"
         f"  RSS {r['rss_mb']:>7.1f} MB  clicks {c['clicks']} p50 {c['p50_ms']} ms p95 {c['p95_ms']} ms"
-        f"  {c['outcomes']}"
+        f"  {c['outcomes']}  items {sum(r['table_items'].values())} {r['table_items']}"
     )
 
 

@@ -49,6 +49,7 @@ from chalicelib.store.runs import (
     PlanStep,
     RunConflictError,
     StepAlreadyCommittedError,
+    StoredBatch,
     compress_index,
     decompress_index,
 )
@@ -62,6 +63,13 @@ PLAN_PAGE = 2000  # COQL's maximum LIMIT
 XERO_PAGE = 1000  # Xero's maximum pageSize
 MAX_DEFERRALS = 400  # 15-minute waits: more than four days of rate limits
 MAX_SEEN = 5000  # contact-pass dedupe memory carried between plan steps
+# Plan phases that never list an Account twice in a run: Accounts by a keyset on
+# (Modified_Time, id) up to the run's start (an edit meanwhile moves it past the end), and
+# a retry's problems (one item per Account). Their batches keep unchanged outcomes on the
+# batch item. The contacts pass (its dedupe memory is bounded) and the carry (failures of
+# the last run, which the window may list too) record every outcome as its own item, which
+# counts an Account planned twice once.
+SINGLE_LISTING_PHASES = ("accounts", "retry")
 
 
 class RunInProgressError(Exception):
@@ -83,11 +91,17 @@ class RunStore(Protocol):
     def finish(self, run: Run, state: RunState, finished_at: str, message: str | None = None) -> bool: ...
     def set_tenant(self, run_id: str, tenant_id: str) -> None: ...
     def commit_step(self, run_id: str, step: PlanStep) -> None: ...
-    def get_batch(self, run_id: str, number: int) -> tuple[list[str], str] | None: ...
+    def get_batch(self, run_id: str, number: int) -> StoredBatch | None: ...
     def pending_batches(self, run_id: str, first: int, count: int) -> list[int]: ...
     def iter_index_pages(self, run_id: str) -> Iterator[bytes]: ...
     def account_batch(
-        self, run_id: str, number: int, outcomes: list[RunAccount], *, calls: tuple[int, int]
+        self,
+        run_id: str,
+        number: int,
+        outcomes: list[RunAccount],
+        *,
+        calls: tuple[int, int],
+        compact_unchanged: bool = False,
     ) -> bool: ...
     def add_calls(self, run_id: str, calls: tuple[int, int]) -> None: ...
     def accounts(
@@ -261,7 +275,7 @@ class RunService:
         first = run.batches_total
         size = self.deps.batch_size
         batches = [
-            PlannedBatch(first + n, ids[start : start + size])
+            PlannedBatch(first + n, ids[start : start + size], phase=str(cursor["phase"]))
             for n, start in enumerate(range(0, len(ids), size))
         ]
         try:
@@ -425,15 +439,32 @@ class RunService:
 
     def _batch(self, run: Run, number: int, deadline: Deadline, final_attempt: bool) -> None:
         batch = self.deps.runs.get_batch(run.run_id, number)
-        if batch is None or batch[1] != "pending":
+        if batch is None or batch.status != "pending":
             return  # already accounted (a duplicate delivery)
         before = self.deps.calls()
         index = self._index_for(run)
-        outcomes = self.deps.batches.sync_batch(run, batch[0], index, deadline, final_attempt=final_attempt)
-        self._account(run, number, outcomes, self._spent(before))
+        outcomes = self.deps.batches.sync_batch(
+            run, batch.account_ids, index, deadline, final_attempt=final_attempt
+        )
+        if batch.phase == "carry":
+            # Carried for a retry, found synced meanwhile by something else than this run (a
+            # click, say): nothing to retry. If it changed, the window lists it and counts it.
+            outcomes = [o for o in outcomes if o.result is not AccountResult.UNCHANGED]
+        compact = batch.phase in SINGLE_LISTING_PHASES
+        self._account(run, number, outcomes, self._spent(before), compact_unchanged=compact)
 
-    def _account(self, run: Run, number: int, outcomes: list[RunAccount], calls: tuple[int, int]) -> None:
-        if self.deps.runs.account_batch(run.run_id, number, outcomes, calls=calls):
+    def _account(
+        self,
+        run: Run,
+        number: int,
+        outcomes: list[RunAccount],
+        calls: tuple[int, int],
+        *,
+        compact_unchanged: bool = False,
+    ) -> None:
+        if self.deps.runs.account_batch(
+            run.run_id, number, outcomes, calls=calls, compact_unchanged=compact_unchanged
+        ):
             if not run.dry_run:  # counted here, exactly once per Account, like the run's own counts
                 for result, count in Counter(o.result.value for o in outcomes).items():
                     metrics.sync_finished(result, Trigger.RUN, count)

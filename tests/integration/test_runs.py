@@ -634,6 +634,42 @@ def test_full_sync_of_more_than_50_accounts_posts_once_per_batch(
     assert run["calls"]["xero"] >= _posts(live)
 
 
+def test_an_unchanged_rerun_keeps_its_unchanged_accounts_on_its_batches_not_an_item_each(
+    live: LocalStack, client: httpx.Client, admin: dict[str, str], run_all: Callable[..., dict[str, Any]]
+) -> None:
+    """Issue 11: a rerun wrote (and kept for 400 days) one item per unchanged Account; it now
+    writes O(batches), and the run still lists every Account with its outcome."""
+    live.zoho.generate(90, seed=3)
+    run_all("all")
+
+    run = run_all("since_last_run")  # the scheduled window: our write-backs list them all again
+
+    counts = run["counts"]
+    assert counts["unchanged"] > 50 and counts["created"] == counts["updated"] == counts["failed"] == 0
+    kinds = _run_item_kinds(run["run_id"])
+    assert kinds.get("RUN_ACCOUNT", 0) == counts["rejected"]  # the problems, which the portal lists
+    assert kinds["RUN_BATCH"] == run["progress"]["batches_total"] < counts["unchanged"] / 25
+    listed = _all_accounts(client, admin, run["run_id"])
+    assert len(listed) == len({a["account_id"] for a in listed}) == counts["selected"]
+    unchanged = [a for a in listed if a["result"] == "unchanged"]
+    assert len(unchanged) == counts["unchanged"]
+    assert all(a["xero_contact_id"] and a["message"] and a["account_name"] for a in unchanged)
+
+
+def _run_item_kinds(run_id: str) -> dict[str, int]:
+    from collections import Counter
+
+    from chalicelib.settings import get_settings
+
+    items = boto3.client("dynamodb").query(
+        TableName=get_settings().TABLE_NAME,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RUN#{run_id}"}},
+        ProjectionExpression="entity",
+    )["Items"]
+    return dict(Counter(i["entity"]["S"] for i in items))
+
+
 # --- since last run, our own write-backs and dry runs ---------------------------------------
 
 
@@ -699,6 +735,34 @@ def test_batch_that_keeps_failing_is_reported_then_retry_and_next_run_pick_it_up
     assert retried["counts"]["created"] == len(CREATED)
     assert retried["counts"]["updated"] == len(UPDATED)
     assert retried["counts"]["failed"] == 0
+    assert all(len(_by_number(live).get(i, [])) == 1 for i in VALID)
+
+
+def test_an_account_both_changed_and_carried_over_counts_once_even_when_unchanged(
+    live: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    click: Callable[..., httpx.Response],
+    run_all: Callable[..., dict[str, Any]],
+) -> None:
+    """The next since-last-run run lists last run's failures twice: changed in the window (our
+    failure write-backs changed them) and carried over. One fixed meanwhile by its button is
+    unchanged in both listings, which leave no item of their own: it still counts once."""
+    from sandbox.common import Fault
+
+    monkeypatch.setenv("MAX_QUEUE_RECEIVES", "2")
+    live.xero.faults.add(Fault(count=1000, status=500, method="POST", path_prefix=CONTACTS))
+    assert run_all("all")["counts"]["failed"] == len(VALID)
+    live.xero.faults.clear()
+    fixed = CREATED[0]
+    assert click(fixed).status_code == 200
+
+    run = run_all("since_last_run")
+
+    counts = run["counts"]
+    assert counts["selected"] == len(TICKED)
+    assert counts["unchanged"] == 1
+    assert counts["created"] + counts["updated"] == len(VALID) - 1
+    assert counts["rejected"] == len(REJECTED) and counts["failed"] == 0
     assert all(len(_by_number(live).get(i, [])) == 1 for i in VALID)
 
 
