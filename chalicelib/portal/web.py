@@ -15,12 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from chalice import Blueprint, Response
 
 from chalicelib.portal.security import Session, SessionSigner, Signers, session_key
+
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
+    from chalicelib.wiring import Container
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +80,11 @@ class PortalRequest:
     set_cookies: list[str] = field(default_factory=list)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.services.settings
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Container:
         from chalicelib.wiring import container
 
         return container()

@@ -70,6 +70,7 @@ class ZohoIdentityLike(Protocol):
 
 class CurrentTokens(Protocol):
     def current(self, deadline: Deadline) -> TokenSet: ...
+    def remember_tenant(self, tenant_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -215,9 +216,7 @@ class Connector:
         stored = self.tokens.get("xero") or current
         stored.tenant_id = chosen.tenant_id
         self.tokens.replace(stored)
-        remember = getattr(self.xero_tokens, "remember_tenant", None)
-        if callable(remember):
-            remember(chosen.tenant_id)
+        self.xero_tokens.remember_tenant(chosen.tenant_id)
         return ConnectResult(
             provider="xero",
             message=f'Xero organisation "{chosen.name}" is now the one synced.',

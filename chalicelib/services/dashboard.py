@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from chalicelib.models.runs import Run
+from chalicelib.models.sync import TokenSet
 from chalicelib.store.tokens import TokenStatus
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class Dashboard:
 
 class TokenReader(Protocol):
     def describe(self, provider: str) -> TokenStatus | None: ...
-    def get(self, provider: str) -> Any: ...
+    def get(self, provider: str) -> TokenSet | None: ...
 
 
 class RunReader(Protocol):
@@ -116,7 +117,7 @@ class DashboardService:
             logger.exception("reading the token status failed", extra={"provider": provider})
             board.problems.append(f"The {label} connection status could not be read just now.")
             return ConnectionHealth(provider, label, Health.ATTENTION, "Status unavailable; try again."), None
-        tenant = getattr(stored, "tenant_id", None)
+        tenant = stored.tenant_id if stored else None
         place = self._place(provider, stored)
         if status is None or not status.has_refresh_token:
             if self.seeded(provider):
@@ -136,12 +137,12 @@ class DashboardService:
         where = f" to {place}" if place else ""
         return ConnectionHealth(provider, label, Health.CONNECTED, f"Connected{where}.", **common), tenant
 
-    def _place(self, provider: str, stored: Any) -> str | None:
+    def _place(self, provider: str, stored: TokenSet | None) -> str | None:
         if stored is None:
             return None
         if provider == "zoho":
-            return getattr(stored, "api_domain", None)
-        tenant = getattr(stored, "tenant_id", None)
+            return stored.api_domain
+        tenant = stored.tenant_id
         if not tenant:
             return None
         try:
