@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.portal.security import Session, SessionSigner, Signers, session_key
 
 if TYPE_CHECKING:
+    import jinja2
+
     from chalicelib.settings import Settings
     from chalicelib.wiring import Container
 
@@ -219,10 +221,10 @@ def parse_form(request: Any) -> dict[str, str]:
 
 def same_origin(request: Any) -> bool:
     """A browser's Origin header, when sent, must be ours (defence in depth next to CSRF tokens)."""
-    origin = request.headers.get("origin")
+    origin: str | None = request.headers.get("origin")
     if not origin or origin == "null":
         return origin != "null"
-    host = request.headers.get("host", "")
+    host: str = request.headers.get("host", "")
     return origin.split("://", 1)[-1] == host
 
 
@@ -317,7 +319,7 @@ def redirect(location: str, cookies: list[str] | None = None) -> Response:
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response:
-    headers = {"Content-Type": "application/json", **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **SECURITY_HEADERS}
     return Response(body=json.dumps(body, default=str), status_code=status, headers=headers)
 
 
@@ -334,14 +336,14 @@ def render(ctx: PortalRequest, template: str, status: int = 200, **context: Any)
         "active": "",
     }
     body = env.get_template(template).render({**base, **context})
-    headers = {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}
     if ctx.set_cookies:
         headers["Set-Cookie"] = list(ctx.set_cookies)
     return Response(body=body, status_code=status, headers=headers)
 
 
 @functools.lru_cache(maxsize=1)
-def templates() -> Any:
+def templates() -> jinja2.Environment:
     import jinja2
 
     from chalicelib.portal import filters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ def parse_webhook(raw_body: bytes, content_type: str) -> WebhookRequest:
         raise InvalidRequestError(_explain(error)) from None
 
 
-def _decode(raw_body: bytes, content_type: str) -> dict:
+def _decode(raw_body: bytes, content_type: str) -> dict[str, Any]:
     kind = content_type.split(";")[0].strip().lower()
     try:
         text = raw_body.decode("utf-8")

@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.security import PasswordConfigError, Session, check_credential
 from chalicelib.portal.web import FORM, SIGNIN_COOKIE, PortalRequest, portal
 
 if TYPE_CHECKING:  # the store (and botocore) load only when a sign-in is checked
-    from chalicelib.store.portal_settings import ThrottleVerdict
+    from chalicelib.store.portal_settings import SignInThrottle, ThrottleVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def signout(ctx: PortalRequest) -> Response:
 
 
 def attempt_sign_in(
-    throttle: Any, address: str, password_is_right: Callable[[], bool]
+    throttle: SignInThrottle, address: str, password_is_right: Callable[[], bool]
 ) -> bool | ThrottleVerdict:
     """Count the attempt first (atomically), then check the password: True, False, or the
     throttle's refusal (a ThrottleVerdict) when this address has used up its attempts."""

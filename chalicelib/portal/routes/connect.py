@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.security import OAUTH_STATE_SECONDS

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.routes.home import schedule_hours
