@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
     from botocore.client import BaseClient
 
     from chalicelib.mapping import FieldMap
+    from chalicelib.models.budget import RateLimits
     from chalicelib.models.runs import Run
     from chalicelib.queue import SyncQueue
     from chalicelib.run_queue import RunQueue
@@ -37,7 +38,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
     from chalicelib.services.runs import RunService
     from chalicelib.services.sync_account import AccountSyncer
     from chalicelib.store.accounts import AccountStateRepository
-    from chalicelib.store.budget import RateBudgetRepository, RateLimits
+    from chalicelib.store.budget import RateBudgetRepository
     from chalicelib.store.history import HistoryRepository
     from chalicelib.store.locks import LockRepository
     from chalicelib.store.pending import PendingRepository
@@ -419,7 +420,7 @@ class Container:
 
     @cached_property
     def rate_limits(self) -> RateLimits:
-        from chalicelib.store.budget import RateLimits
+        from chalicelib.models.budget import RateLimits
 
         s = self.settings
         return RateLimits(

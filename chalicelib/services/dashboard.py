@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from chalicelib.models.runs import Run
 from chalicelib.models.sync import TokenSet
-from chalicelib.store.tokens import TokenStatus
+from chalicelib.models.tokens import TokenStatus
 
 logger = logging.getLogger(__name__)
 

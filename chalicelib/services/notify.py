@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib.models.portal import PortalSettings
 from chalicelib.models.runs import Run, RunAccount, RunState
-from chalicelib.store.portal_settings import PortalSettings
 
 logger = logging.getLogger(__name__)
 

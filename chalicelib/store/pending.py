@@ -15,11 +15,11 @@ Markers are never needed after a day; `ttl` only cleans up what a crash left.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.models.pending import PendingMarker
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 
@@ -27,16 +27,6 @@ ENTITY = "PENDING"
 PENDING_PREFIX = "PENDING#"
 PENDING_SK = "PENDING"
 TTL_SECONDS = 86_400
-
-
-@dataclass(frozen=True)
-class PendingMarker:
-    group: str
-    marker_id: str  # set by the event that made the marker; a new marker gets a new id
-    events: int  # events recorded since the marker was made
-    first_event_at: float
-    last_event_at: float
-    enqueued_at: float | None  # when a message that will take this marker was confirmed sent
 
 
 class PendingRepository:

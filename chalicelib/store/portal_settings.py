@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.models.portal import PortalSettings, ThrottleVerdict
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 
@@ -31,17 +31,6 @@ REVOKED_SK = "REVOKED"
 OAUTH_PREFIX = "OAUTH#"
 OAUTH_SK = "OAUTH"
 MAX_RECIPIENTS = 20
-
-
-@dataclass(frozen=True)
-class PortalSettings:
-    summary_recipients: list[str] = field(default_factory=list)
-    summary_only_problems: bool = False  # e-mail only runs that had rejected/failed Accounts
-    updated_at: float | None = None
-
-    @property
-    def summary_enabled(self) -> bool:
-        return bool(self.summary_recipients)
 
 
 class PortalSettingsRepository:
@@ -81,12 +70,6 @@ class PortalSettingsRepository:
         }
         self._client.put_item(TableName=self._table, Item=d.to_item(item))
         return stored
-
-
-@dataclass(frozen=True)
-class ThrottleVerdict:
-    allowed: bool
-    retry_after_seconds: float = 0.0
 
 
 class SignInThrottle:

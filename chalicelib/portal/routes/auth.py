@@ -15,7 +15,8 @@ from chalicelib.portal.security import PasswordConfigError, Session, check_crede
 from chalicelib.portal.web import FORM, SIGNIN_COOKIE, PortalRequest, portal
 
 if TYPE_CHECKING:  # the store (and botocore) load only when a sign-in is checked
-    from chalicelib.store.portal_settings import SignInThrottle, ThrottleVerdict
+    from chalicelib.models.portal import ThrottleVerdict
+    from chalicelib.store.portal_settings import SignInThrottle
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,8 @@ def settings_page(ctx: PortalRequest) -> Response:
 @portal.route("/settings/notifications", methods=["POST"], content_types=[FORM])
 @web.page()
 def save_notifications(ctx: PortalRequest) -> Response:
-    from chalicelib.store.portal_settings import MAX_RECIPIENTS, PortalSettings
+    from chalicelib.models.portal import PortalSettings
+    from chalicelib.store.portal_settings import MAX_RECIPIENTS
 
     raw = ctx.form.get("recipients", "")
     only_problems = ctx.form.get("only_problems") in ("1", "on", "true")

@@ -13,8 +13,9 @@ import pytest
 from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, RateLimitedError
 from chalicelib.http import HttpService, RetryPolicy
+from chalicelib.models.budget import RateLimits
 from chalicelib.models.sync import TokenSet
-from chalicelib.store.budget import WINDOW_MARGIN, RateLimits
+from chalicelib.store.budget import WINDOW_MARGIN
 from chalicelib.xero.budget import XeroRateGate
 from chalicelib.xero.client import XeroClient
 from tests.unit.budget.conftest import TABLE, TENANT, FakeClock, gate, repository

@@ -13,7 +13,7 @@ import pytest
 from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.http import HttpService, RetryPolicy
-from chalicelib.store.budget import RateLimits
+from chalicelib.models.budget import RateLimits
 from chalicelib.xero.budget import XeroRateGate
 from tests.emf import NAMESPACE, documents, metrics_on, unit_of, values
 
