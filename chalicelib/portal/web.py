@@ -308,6 +308,16 @@ def forbidden(ctx: PortalRequest) -> Response:
     )
 
 
+def plain_message(problem: Exception, fallback: str) -> str:
+    """An error's own plain message (our errors carry one); anything else is logged and the
+    person reads `fallback` instead of a stack trace."""
+    message = getattr(problem, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    logger.exception("portal step failed", exc_info=problem, extra={"shown": fallback})
+    return fallback + " Please try again in a minute."
+
+
 # --- responses --------------------------------------------------------------------------------
 
 

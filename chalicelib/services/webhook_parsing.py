@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
-from chalicelib.errors import InvalidRequestError
+from chalicelib.errors import InvalidRequestError, validation_problems
 from chalicelib.json_input import load_json
 from chalicelib.models.webhook import WebhookRequest
 
@@ -35,9 +35,4 @@ def _decode(raw_body: bytes, content_type: str) -> dict[str, Any]:
 
 
 def _explain(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
-    return "Invalid webhook: " + "; ".join(problems)
+    return "Invalid webhook: " + "; ".join(validation_problems(error))

@@ -55,6 +55,17 @@ def is_condition_failure(exc: ClientError) -> bool:
     return code == "ConditionalCheckFailedException"
 
 
+def write_if(call: Callable[..., Any], **kwargs: Any) -> bool:
+    """One conditional write: True when done, False when its condition failed; other errors raise."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

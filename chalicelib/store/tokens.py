@@ -171,13 +171,7 @@ class TokenRepository:
 
     def _write(self, operation: str, call: Callable[..., Any], **kwargs: Any) -> bool:
         with _no_secrets(operation):
-            try:
-                call(TableName=self._table, **kwargs)
-            except ClientError as exc:
-                if d.is_condition_failure(exc):
-                    return False
-                raise
-        return True
+            return d.write_if(call, TableName=self._table, **kwargs)
 
 
 def _key(provider: str) -> d.Item:

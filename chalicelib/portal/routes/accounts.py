@@ -30,7 +30,7 @@ def account_search(ctx: PortalRequest) -> Response:
         try:
             hits = ctx.services.account_search.search(text, Deadline(SEARCH_SECONDS))
         except Exception as problem:
-            error = _plain(problem, "Zoho CRM could not be searched just now.")
+            error = web.plain_message(problem, "Zoho CRM could not be searched just now.")
     return ctx.render("accounts.html", q=text, hits=hits, error=error, searched=bool(text), active="accounts")
 
 
@@ -63,7 +63,7 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
     try:
         preview = services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS))
     except Exception as problem:
-        preview_error = _plain(problem, "The preview could not be made just now.")
+        preview_error = web.plain_message(problem, "The preview could not be made just now.")
     return ctx.render(
         "account.html",
         account_id=account_id,
@@ -109,12 +109,3 @@ def _latest(*moments: str | None) -> str | None:
     known = [(as_datetime(m), m) for m in moments if m]
     dated = [(when, m) for when, m in known if when is not None]
     return max(dated)[1] if dated else None
-
-
-def _plain(problem: Exception, fallback: str) -> str:
-    """A SyncError's own plain message; anything else is logged and replaced by `fallback`."""
-    message = getattr(problem, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    logger.exception("portal read failed", exc_info=problem)
-    return fallback + " Please try again in a minute."

@@ -48,7 +48,9 @@ def connect_start(ctx: PortalRequest, provider: str) -> Response:
         )
     except Exception as problem:
         return _page(
-            ctx, error=_plain(problem, f"Connecting {LABELS[provider]} could not start."), status=502
+            ctx,
+            error=web.plain_message(problem, f"Connecting {LABELS[provider]} could not start."),
+            status=502,
         )
     ctx.services.oauth_states.remember(attempt.state, provider, attempt.sid, attempt.expires_at)
     ctx.set_cookies.append(
@@ -84,7 +86,9 @@ def connect_callback(ctx: PortalRequest, provider: str) -> Response:
             provider, code, _redirect_uri(ctx, provider), accounts_server=params["accounts-server"] or None
         )
     except Exception as problem:
-        return _page(ctx, error=_plain(problem, f"{LABELS[provider]} could not be connected."), status=502)
+        return _page(
+            ctx, error=web.plain_message(problem, f"{LABELS[provider]} could not be connected."), status=502
+        )
     logger.info("connected through the portal", extra={"provider": provider})
     if result.needs_choice:
         return _tenant_page(ctx, result.tenants)
@@ -101,7 +105,9 @@ def choose_organisation_form(ctx: PortalRequest) -> Response:
         token_set = services.xero_tokens.current(Deadline(10.0))
         connections = services.xero_identity.connections(token_set.access_token or "", Deadline(10.0))
     except Exception as problem:
-        return _page(ctx, error=_plain(problem, "The Xero organisations could not be listed."), status=502)
+        return _page(
+            ctx, error=web.plain_message(problem, "The Xero organisations could not be listed."), status=502
+        )
     return _tenant_page(ctx, [_tenant(c) for c in connections if c.get("tenantType") == "ORGANISATION"])
 
 
@@ -114,7 +120,9 @@ def choose_organisation(ctx: PortalRequest) -> Response:
     try:
         result = ctx.services.connector.choose_tenant(tenant_id)
     except Exception as problem:
-        return _page(ctx, error=_plain(problem, "The organisation could not be chosen."), status=400)
+        return _page(
+            ctx, error=web.plain_message(problem, "The organisation could not be chosen."), status=400
+        )
     return _page(ctx, success=result.message, warnings=result.warnings)
 
 
@@ -159,11 +167,3 @@ def _tenant(connection: dict[str, Any]) -> Any:
 
     tenant_id = str(connection.get("tenantId"))
     return Tenant(tenant_id, str(connection.get("tenantName") or tenant_id))
-
-
-def _plain(problem: Exception, fallback: str) -> str:
-    message = getattr(problem, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    logger.exception("portal connect step failed", exc_info=problem)
-    return fallback + " Please try again in a minute."
