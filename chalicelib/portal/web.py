@@ -67,10 +67,6 @@ NOTICES = {
 }
 
 
-class Unauthenticated(Exception):
-    pass
-
-
 @dataclass
 class PortalRequest:
     """What a portal view gets: the request, the signed-in session, helpers."""
