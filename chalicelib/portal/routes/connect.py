@@ -14,7 +14,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.portal import web
+from chalicelib.portal import sessions, web
 from chalicelib.portal.security import OAUTH_STATE_SECONDS
 from chalicelib.portal.web import FORM, PortalRequest, portal
 
@@ -54,7 +54,9 @@ def connect_start(ctx: PortalRequest, provider: str) -> Response:
         )
     ctx.services.oauth_states.remember(attempt.state, provider, attempt.sid, attempt.expires_at)
     ctx.set_cookies.append(
-        web.session_cookie(ctx.signers.oauth.dumps(attempt), OAUTH_STATE_SECONDS, name=web.OAUTH_COOKIE)
+        sessions.session_cookie(
+            ctx.signers.oauth.dumps(attempt), OAUTH_STATE_SECONDS, name=sessions.OAUTH_COOKIE
+        )
     )
     return web.redirect(target, ctx.set_cookies)
 
@@ -68,8 +70,8 @@ def connect_callback(ctx: PortalRequest, provider: str) -> Response:
     if provider not in PROVIDERS or session is None or ctx.signers is None:
         return _page(ctx, error="That is not a connection this portal makes.", status=404)
     params = {k: ctx.query(k) for k in ("code", "state", "error", "accounts-server")}
-    attempt = ctx.signers.oauth.loads(web.read_cookies(ctx.request).get(web.OAUTH_COOKIE))
-    ctx.set_cookies.append(web.cleared_cookie(web.OAUTH_COOKIE))
+    attempt = ctx.signers.oauth.loads(sessions.read_cookies(ctx.request).get(sessions.OAUTH_COOKIE))
+    ctx.set_cookies.append(sessions.cleared_cookie(sessions.OAUTH_COOKIE))
     # The state must be in this browser's OAuth cookie (for this provider and session, within
     # ten minutes) *and* still stored server-side, where it is consumed: a replayed callback
     # finds it gone whatever cookie it carries.
