@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.web import FORM, PortalRequest, portal
+
+if TYPE_CHECKING:
+    from chalicelib.models.sync import HistoryEntry
+    from chalicelib.services.preview import Preview
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +42,6 @@ def account_search(ctx: PortalRequest) -> Response:
 @portal.route("/accounts/{account_id}", methods=["GET"])
 @web.page()
 def account_page(ctx: PortalRequest, account_id: str) -> Response:
-    from chalicelib.deadline import Deadline
     from chalicelib.portal.links import Links
 
     if not ZOHO_ID.match(account_id):
@@ -47,23 +51,17 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
     services = ctx.services
     state = services.states.get(account_id)
     cursor = ctx.query("cursor") or None
-    try:
-        history, next_cursor = services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
-    except Exception as problem:
-        if type(problem).__name__ != "InvalidCursorError":
-            raise
-        return ctx.redirect(f"/accounts/{account_id}")
+    page = _history_page(ctx, account_id, cursor)
+    if page is None:
+        return ctx.redirect(f"/accounts/{account_id}")  # a cursor we did not hand out: the first page
+    history, next_cursor = page
     newest = history[0] if history and cursor is None else None
     last_attempt = _latest(
         state.last_attempt_at if state else None,
         state.last_synced_at if state else None,
         newest.at if newest else None,
     )
-    preview, preview_error = None, None
-    try:
-        preview = services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS))
-    except Exception as problem:
-        preview_error = web.plain_message(problem, "The preview could not be made just now.")
+    preview, preview_error = _preview(ctx, account_id)
     return ctx.render(
         "account.html",
         account_id=account_id,
@@ -99,6 +97,28 @@ def account_sync(ctx: PortalRequest, account_id: str) -> Response:
         # Recorded in the timeline (as "retrying"); the page shows it at the top.
         logger.info("portal sync hit a passing fault", extra={"account_id": account_id})
     return ctx.redirect(f"/accounts/{account_id}", synced="1")
+
+
+def _history_page(
+    ctx: PortalRequest, account_id: str, cursor: str | None
+) -> tuple[list[HistoryEntry], str | None] | None:
+    """One page of the Account's timeline; None when the cursor is not one of ours."""
+    from chalicelib.store.errors import InvalidCursorError
+
+    try:
+        return ctx.services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
+    except InvalidCursorError:
+        return None
+
+
+def _preview(ctx: PortalRequest, account_id: str) -> tuple[Preview | None, str | None]:
+    """What a sync would send now, or why that cannot be said."""
+    from chalicelib.deadline import Deadline
+
+    try:
+        return ctx.services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS)), None
+    except Exception as problem:
+        return None, web.plain_message(problem, "The preview could not be made just now.")
 
 
 def _latest(*moments: str | None) -> str | None:
