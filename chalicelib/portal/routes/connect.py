@@ -165,7 +165,7 @@ def _tenant_page(ctx: PortalRequest, tenants: list[Any]) -> Response:
 
 
 def _tenant(connection: dict[str, Any]) -> Any:
-    from chalicelib.services.connect import Tenant
+    from chalicelib.models.connect import Tenant
 
     tenant_id = str(connection.get("tenantId"))
     return Tenant(tenant_id, str(connection.get("tenantName") or tenant_id))
