@@ -10,6 +10,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class SyncError(Exception):
     """Base class. `message` is written for a finance or sales user."""
@@ -66,3 +71,17 @@ class InvalidRequestError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def validation_problems(error: ValidationError, top_level: str = "") -> list[str]:
+    """What pydantic found, each as `where: what`, in order and without repeats.
+
+    `where` is the dotted path without pydantic's internal `function-…` steps (`top_level`
+    when the whole document is at fault), `what` without its "Value error, " prefix.
+    """
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-")) or top_level
+        what = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {what}" if where else what)
+    return list(dict.fromkeys(problems))

@@ -45,8 +45,6 @@ RUN_ACCOUNTS = "RunAccounts"  # Accounts a finished run went through
 XERO_TOKEN_REFRESH_FAILURES = "XeroTokenRefreshFailures"
 ZOHO_TOKEN_REFRESH_FAILURES = "ZohoTokenRefreshFailures"
 
-OUTCOMES = ("created", "updated", "unchanged", "rejected", "failed")
-SOURCES = ("button", "workflow", "run", "portal")
 SERVICE_DIMENSION = "service"
 
 # Metric name -> the dimensions it is emitted with (besides `service`).

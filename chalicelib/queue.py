@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.models.webhook import SyncMessage
+from chalicelib.timestamps import iso_seconds
 
 
 class SyncQueue:
@@ -16,9 +17,7 @@ class SyncQueue:
 
     def enqueue(self, message: SyncMessage) -> str:
         if message.requested_at is None:
-            message = message.model_copy(
-                update={"requested_at": datetime.now(UTC).isoformat(timespec="seconds")}
-            )
+            message = message.model_copy(update={"requested_at": iso_seconds(datetime.now(UTC))})
         response = self.sqs.send_message(
             QueueUrl=self.queue_url,
             MessageBody=message.model_dump_json(exclude_none=True),

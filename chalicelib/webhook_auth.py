@@ -25,7 +25,7 @@ FUTURE_SKEW_SECONDS = 60.0  # clocks differ a little; a signature from the futur
 WRONG_TOKEN = "Missing or wrong webhook token."
 WRONG_SIGNATURE = "The webhook signature does not match its body and timestamp."
 NO_TIMESTAMP = (
-    "A signed webhook needs its X-Webhook-Timestamp header. Copy zoho/sync_to_xero.deluge into "
+    "A signed webhook needs its X-Webhook-Timestamp header. Copy zoho-crm-button/sync_to_xero.deluge into "
     "the button's function again (docs/zoho-setup.md, step 4)."
 )
 STALE = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.deadline import Deadline
 from chalicelib.http import HttpService, session
@@ -18,6 +18,44 @@ from chalicelib.oauth import TokenManager
 from chalicelib.settings import Settings, get_settings
 
 IDENTITY_POOL_SIZE = 2  # token refreshes are single-flight (chalicelib/oauth.py)
+
+if TYPE_CHECKING:  # the providers import their modules when first used (cold starts stay light)
+    from collections.abc import Callable
+
+    from botocore.client import BaseClient
+
+    from chalicelib.mapping import FieldMap
+    from chalicelib.models.budget import RateLimits
+    from chalicelib.models.runs import Run
+    from chalicelib.queue import SyncQueue
+    from chalicelib.run_queue import RunQueue
+    from chalicelib.services.account_search import AccountSearch
+    from chalicelib.services.coalescing import Coalescing
+    from chalicelib.services.connect import Connector
+    from chalicelib.services.dashboard import BudgetUsage, DashboardService
+    from chalicelib.services.notify import RunSummaryNotifier
+    from chalicelib.services.preview import PreviewService
+    from chalicelib.services.runs import RunService
+    from chalicelib.services.sync_account import AccountSyncer
+    from chalicelib.store.accounts import AccountStateRepository
+    from chalicelib.store.budget import RateBudgetRepository
+    from chalicelib.store.history import HistoryRepository
+    from chalicelib.store.locks import LockRepository
+    from chalicelib.store.pending import PendingRepository
+    from chalicelib.store.portal_settings import (
+        OAuthStates,
+        PortalSettingsRepository,
+        SessionRevocations,
+        SignInThrottle,
+    )
+    from chalicelib.store.runs import RunRepository
+    from chalicelib.store.tokens import TokenRepository
+    from chalicelib.xero.auth import XeroIdentity
+    from chalicelib.xero.budget import XeroRateGate
+    from chalicelib.xero.client import XeroClient
+    from chalicelib.xero.organisations import OrganisationNames
+    from chalicelib.zoho.auth import ZohoIdentity
+    from chalicelib.zoho.client import ZohoClient
 
 
 @dataclass
@@ -27,13 +65,13 @@ class Container:
     # --- AWS ----------------------------------------------------------------
 
     @cached_property
-    def dynamodb(self) -> Any:
+    def dynamodb(self) -> BaseClient:
         import boto3
 
         return boto3.client("dynamodb")
 
     @cached_property
-    def sqs(self) -> Any:
+    def sqs(self) -> BaseClient:
         import boto3
 
         return boto3.client("sqs")
@@ -45,7 +83,7 @@ class Container:
         return str(self.sqs.get_queue_url(QueueName=self.settings.SYNC_QUEUE_NAME)["QueueUrl"])
 
     @cached_property
-    def queue(self) -> Any:
+    def queue(self) -> SyncQueue:
         from chalicelib.queue import SyncQueue
 
         return SyncQueue(self.sqs, self.queue_url)
@@ -53,13 +91,13 @@ class Container:
     # --- repositories -------------------------------------------------------
 
     @cached_property
-    def states(self) -> Any:
+    def states(self) -> AccountStateRepository:
         from chalicelib.store.accounts import AccountStateRepository
 
         return AccountStateRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def history(self) -> Any:
+    def history(self) -> HistoryRepository:
         from chalicelib.store.history import HistoryRepository
 
         return HistoryRepository(
@@ -67,31 +105,31 @@ class Container:
         )
 
     @cached_property
-    def locks(self) -> Any:
+    def locks(self) -> LockRepository:
         from chalicelib.store.locks import LockRepository
 
         return LockRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def pending(self) -> Any:
+    def pending(self) -> PendingRepository:
         from chalicelib.store.pending import PendingRepository
 
         return PendingRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def coalescing(self) -> Any:
+    def coalescing(self) -> Coalescing:
         from chalicelib.services.coalescing import Coalescing
 
         return Coalescing(self.pending, self.settings.COALESCE_SECONDS)
 
     @cached_property
-    def tokens(self) -> Any:
+    def tokens(self) -> TokenRepository:
         from chalicelib.store.tokens import TokenRepository
 
         return TokenRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def xero_budget(self) -> Any:
+    def xero_budget(self) -> RateBudgetRepository:
         from chalicelib.store.budget import RateBudgetRepository
 
         return RateBudgetRepository(self.dynamodb, self.settings.TABLE_NAME)
@@ -131,7 +169,7 @@ class Container:
         return xero, zoho
 
     @cached_property
-    def xero_identity(self) -> Any:
+    def xero_identity(self) -> XeroIdentity:
         from chalicelib.xero.auth import XeroIdentity
 
         s = self.settings
@@ -145,7 +183,7 @@ class Container:
         )
 
     @cached_property
-    def zoho_identity(self) -> Any:
+    def zoho_identity(self) -> ZohoIdentity:
         from chalicelib.zoho.auth import ZohoIdentity
 
         s = self.settings
@@ -157,7 +195,7 @@ class Container:
         )
 
     @cached_property
-    def connector(self) -> Any:
+    def connector(self) -> Connector:
         """Connect Xero or Zoho (OAuth code flow): `python -m chalicelib.cli connect`, the portal."""
         from chalicelib.services.connect import ConnectConfig, Connector
         from chalicelib.zoho.auth import ZohoIdentity
@@ -206,7 +244,7 @@ class Container:
         )
 
     @cached_property
-    def xero(self) -> Any:
+    def xero(self) -> XeroClient:
         from chalicelib.xero.client import XeroClient
 
         return XeroClient(
@@ -214,17 +252,13 @@ class Container:
         )
 
     @cached_property
-    def rate_gate(self) -> Any:
-        from chalicelib.xero.budget import RateLimits, XeroRateGate
+    def rate_gate(self) -> XeroRateGate:
+        from chalicelib.xero.budget import XeroRateGate
 
-        s = self.settings
-        limits = RateLimits(
-            minute=s.XERO_MINUTE_LIMIT, day=s.XERO_DAY_LIMIT, concurrent=s.XERO_CONCURRENT_LIMIT
-        )
-        return XeroRateGate(self.xero_budget, limits)
+        return XeroRateGate(self.xero_budget, self.rate_limits)
 
     @cached_property
-    def zoho(self) -> Any:
+    def zoho(self) -> ZohoClient:
         from chalicelib.zoho.client import ZohoClient
 
         return ZohoClient(self.zoho_http, self.zoho_tokens)
@@ -232,13 +266,13 @@ class Container:
     # --- use cases ----------------------------------------------------------
 
     @cached_property
-    def run_store(self) -> Any:
+    def run_store(self) -> RunRepository:
         from chalicelib.store.runs import RunRepository
 
         return RunRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def run_queue(self) -> Any:
+    def run_queue(self) -> RunQueue:
         from chalicelib.run_queue import RunQueue
 
         s = self.settings
@@ -246,8 +280,7 @@ class Container:
         return RunQueue(self.sqs, url, s.RUNS_DLQ_URL or None, max_delay_seconds=s.RUN_MAX_DELAY_SECONDS)
 
     @cached_property
-    def runs(self) -> Any:
-        from chalicelib.mapping import load_field_map
+    def runs(self) -> RunService:
         from chalicelib.services.bulk_sync import BatchSyncer, BulkDependencies
         from chalicelib.services.runs import RunDependencies, RunService
 
@@ -258,19 +291,20 @@ class Container:
                 xero=self.xero,
                 states=self.states,
                 history=self.history,
-                field_map=lambda: load_field_map(s.MAPPING_FILE or None),
+                field_map=self.field_map,
                 links=self.syncer.deps.links,
                 single=self.syncer,
             )
         )
         return RunService(
             RunDependencies(
-                runs=self.run_store,
+                # RunStore.set_state is declared with **kwargs (services/runs.py, being reshaped).
+                runs=self.run_store,  # type: ignore[arg-type]
                 queue=self.run_queue,
                 zoho=self.zoho,
                 xero=self.xero,
                 batches=batches,
-                field_map=lambda: load_field_map(s.MAPPING_FILE or None),
+                field_map=self.field_map,
                 calls=self.upstream_calls_in_this_thread,
                 notify=self.run_notifier,
                 schedule_hours=s.SYNC_SCHEDULE_HOURS,
@@ -281,13 +315,15 @@ class Container:
         )
 
     @property
-    def run_notifier(self) -> Any:
+    def run_notifier(self) -> Callable[[Run], None]:
         """Called with each finished run: the e-mail summary (sends nothing without recipients)."""
-        return self.summary_notifier.notify
+        return self._send_summary
+
+    def _send_summary(self, run: Run) -> None:
+        self.summary_notifier.notify(run)
 
     @cached_property
-    def syncer(self) -> Any:
-        from chalicelib.mapping import load_field_map
+    def syncer(self) -> AccountSyncer:
         from chalicelib.services.sync_account import AccountSyncer, SyncDependencies
         from chalicelib.services.xero_links import XeroLinks
 
@@ -297,7 +333,7 @@ class Container:
             states=self.states,
             history=self.history,
             locks=self.locks,
-            field_map=lambda: load_field_map(self.settings.MAPPING_FILE or None),
+            field_map=self.field_map,
             links=XeroLinks(
                 self.settings.XERO_WEB_URL,
                 lambda: self.xero.organisation_short_code(Deadline(5.0)),
@@ -309,37 +345,37 @@ class Container:
     # --- the portal (chalicelib/portal) -------------------------------------
 
     @cached_property
-    def portal_settings(self) -> Any:
+    def portal_settings(self) -> PortalSettingsRepository:
         from chalicelib.store.portal_settings import PortalSettingsRepository
 
         return PortalSettingsRepository(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def portal_sessions(self) -> Any:
+    def portal_sessions(self) -> SessionRevocations:
         from chalicelib.store.portal_settings import SessionRevocations
 
         return SessionRevocations(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def oauth_states(self) -> Any:
+    def oauth_states(self) -> OAuthStates:
         from chalicelib.store.portal_settings import OAuthStates
 
         return OAuthStates(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def signin_throttle(self) -> Any:
+    def signin_throttle(self) -> SignInThrottle:
         from chalicelib.store.portal_settings import SignInThrottle
 
         return SignInThrottle(self.dynamodb, self.settings.TABLE_NAME)
 
     @cached_property
-    def ses(self) -> Any:
+    def ses(self) -> BaseClient:
         import boto3
 
         return boto3.client("ses")
 
     @cached_property
-    def summary_notifier(self) -> Any:
+    def summary_notifier(self) -> RunSummaryNotifier:
         """The run summary e-mail; `summary_notifier.notify(run)` once a run has finished."""
         from chalicelib.services.notify import RunSummaryNotifier, SesMailer
 
@@ -353,60 +389,59 @@ class Container:
         )
 
     @cached_property
-    def previewer(self) -> Any:
-        from chalicelib.mapping import load_field_map
+    def previewer(self) -> PreviewService:
         from chalicelib.services.preview import PreviewService
 
-        return PreviewService(
-            self.zoho, self.xero, self.states, lambda: load_field_map(self.settings.MAPPING_FILE or None)
-        )
+        return PreviewService(self.zoho, self.xero, self.states, self.field_map)
 
     @cached_property
-    def account_search(self) -> Any:
-        from chalicelib.mapping import load_field_map
+    def account_search(self) -> AccountSearch:
         from chalicelib.services.account_search import AccountSearch
 
-        return AccountSearch(self.zoho, lambda: load_field_map(self.settings.MAPPING_FILE or None))
+        return AccountSearch(self.zoho, self.field_map)
 
     @cached_property
-    def dashboard(self) -> Any:
+    def dashboard(self) -> DashboardService:
         from chalicelib.services.dashboard import DashboardService
 
         s = self.settings
         return DashboardService(
             self.tokens,
-            runs=lambda: getattr(self, "runs", None),
-            budget=self._budget_usage(),
-            organisation_name=self._organisation_name,
+            runs=lambda: self.runs,
+            budget=self._budget_usage,
+            organisation_name=self.organisations,
             seeded=lambda provider: bool(s.secret(f"{provider.upper()}_REFRESH_TOKEN")),
         )
 
-    def _budget_usage(self) -> Any:
-        """tenant_id -> today's Xero calls for the dashboard (None in a build without the budget)."""
-        repository = getattr(self, "xero_budget", None)
-        if repository is None:
-            return None
+    def _budget_usage(self, tenant_id: str) -> BudgetUsage:
+        """Today's Xero calls for the dashboard."""
         from chalicelib.services.dashboard import budget_usage
-        from chalicelib.store.budget import RateLimits
+
+        return budget_usage(self.xero_budget.usage(tenant_id, self.rate_limits))
+
+    @cached_property
+    def organisations(self) -> OrganisationNames:
+        """tenant id -> the Xero organisation's name, looked up once per process."""
+        from chalicelib.xero.organisations import OrganisationNames
+
+        return OrganisationNames(self.xero_tokens, self.xero_identity)
+
+    # --- shared settings-derived values ---------------------------------------
+
+    def field_map(self) -> FieldMap:
+        """The field map every use case reads (MAPPING_FILE, else the packaged one); cached by path."""
+        from chalicelib.mapping import load_field_map
+
+        return load_field_map(self.settings.MAPPING_FILE or None)
+
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        from chalicelib.models.budget import RateLimits
 
         s = self.settings
-        limits = RateLimits(
-            minute=getattr(s, "XERO_MINUTE_LIMIT", 60),
-            day=getattr(s, "XERO_DAY_LIMIT", 5000),
-            concurrent=getattr(s, "XERO_CONCURRENT_LIMIT", 5),
+        return RateLimits(
+            minute=s.XERO_MINUTE_LIMIT, day=s.XERO_DAY_LIMIT, concurrent=s.XERO_CONCURRENT_LIMIT
         )
-        return lambda tenant_id: budget_usage(repository.usage(tenant_id, limits))
-
-    def _organisation_name(self, tenant_id: str) -> str | None:
-        """The Xero organisation's name from /connections, looked up once per process."""
-        names: dict[str, str | None] = self.__dict__.setdefault("_organisation_names", {})
-        if tenant_id not in names:
-            token_set = self.xero_tokens.current(Deadline(5.0))
-            connections = self.xero_identity.connections(token_set.access_token or "", Deadline(5.0))
-            for connection in connections:
-                names[str(connection.get("tenantId"))] = connection.get("tenantName")
-            names.setdefault(tenant_id, None)
-        return names[tenant_id]
 
 
 def container() -> Container:

@@ -133,7 +133,7 @@ def _browser_flow(
 
 
 def _report(result: Any, args: argparse.Namespace, table: str, out: IO[str]) -> None:
-    from chalicelib.services.connect import describe
+    from chalicelib.models.connect import describe
 
     if args.json:
         print(json.dumps(describe(result), indent=2), file=out)

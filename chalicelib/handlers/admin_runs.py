@@ -221,12 +221,13 @@ def _trigger() -> str:
 
 
 def _plain(error: Exception) -> str:
+    from chalicelib.errors import validation_problems
+
     if isinstance(error, ValidationError):
-        parts = []
-        for problem in error.errors():
-            where = ".".join(str(p) for p in problem["loc"] if not str(p).startswith("function-"))
-            where = where.replace("window.DaysWindow.", "window.").replace("window.literal[", "window[")
-            parts.append(f"{where}: {problem['msg']}")
+        parts = [
+            p.replace("window.DaysWindow.", "window.").replace("window.literal[", "window[")
+            for p in validation_problems(error)
+        ]
         return (
             'The run request is not valid. Send {"window": "since_last_run" | "all" | {"days": N}} with N '
             'from 1 to 30, and optionally "dry_run": true. Problems: ' + "; ".join(dict.fromkeys(parts))

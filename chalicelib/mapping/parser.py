@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.errors import FatalError
+from chalicelib.errors import FatalError, validation_problems
 from chalicelib.mapping.fieldmap import (
     FieldMap,
     ListSpec,
@@ -50,7 +50,7 @@ def parse_field_map(data: Any, *, origin: str = "the field map") -> FieldMap:
     try:
         doc = MapFile.model_validate(data)
     except ValidationError as exc:
-        raise FieldMapError(_bad(origin, _pydantic_problems(exc))) from None
+        raise FieldMapError(_bad(origin, validation_problems(exc, top_level="(top level)"))) from None
     if doc.version not in SUPPORTED_VERSIONS:
         raise FieldMapError(_bad(origin, [f"version: {doc.version} is not supported; use 1"]))
     try:
@@ -68,14 +68,6 @@ class _Bad(Exception):
 
 def _bad(origin: str, problems: list[str]) -> str:
     return f"{origin} is not a valid field map: " + "; ".join(problems)
-
-
-def _pydantic_problems(exc: ValidationError) -> list[str]:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
-    return problems
 
 
 def _build(doc: MapFile, contact: ObjectSpec, origin: str) -> FieldMap:
@@ -182,7 +174,9 @@ def _parse_repeat(raw: dict[str, Any], target: XeroField, path: str, *, in_repea
     try:
         model = RepeatModel.model_validate(raw)
     except ValidationError as exc:
-        raise _Bad("; ".join(f"{path}.{p}" for p in _pydantic_problems(exc))) from None
+        raise _Bad(
+            "; ".join(f"{path}.{p}" for p in validation_problems(exc, top_level="(top level)"))
+        ) from None
     limit = target.max_items
     if limit is not None and model.max is not None and model.max > limit:
         raise _Bad(f"{path}.max: Xero takes at most {limit} items")
@@ -224,7 +218,9 @@ def _value_model(raw: Any, path: str) -> ValueModel:
     try:
         model = ValueModel.model_validate(raw)
     except ValidationError as exc:
-        raise _Bad("; ".join(f"{path}.{p}" for p in _pydantic_problems(exc))) from None
+        raise _Bad(
+            "; ".join(f"{path}.{p}" for p in validation_problems(exc, top_level="(top level)"))
+        ) from None
     has_value = "value" in model.model_fields_set
     if (model.from_ is None) == (not has_value):
         raise _Bad(

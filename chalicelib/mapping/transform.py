@@ -167,7 +167,7 @@ def _convert(raw: Any, spec: ValueSpec, ctx: _Context) -> Any:
     subject = ctx.subject(spec)
     if spec.lookup is not None:
         key = lookup_key(raw)
-        if key in spec.lookup:
+        if key is not None and key in spec.lookup:
             return spec.lookup[key]
         choices = "; ".join(spec.lookup_labels)
         ctx.problems.add(f"{subject} {show(raw)!r} has no match in Xero. Choose one of: {choices}.")

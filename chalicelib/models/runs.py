@@ -7,11 +7,12 @@ portal can list the problems and "Retry failed" can re-run exactly those Account
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.timestamps import parse_iso
 
 MAX_WINDOW_DAYS = 30  # like the portal of the plugin we replace
 
@@ -185,7 +186,7 @@ class Run:
         if not (start and end):
             return None
         try:
-            return max(0.0, (_parse(end) - _parse(start)).total_seconds())
+            return max(0.0, (parse_iso(end) - parse_iso(start)).total_seconds())
         except ValueError:
             return None
 
@@ -221,7 +222,3 @@ class RunAccount:
             "at": self.at,
         }
         return {k: v for k, v in body.items() if v is not None}
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

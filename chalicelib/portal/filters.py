@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.timestamps import parse_iso
+
 STATE_LABELS = {
     "planning": ("Planning", "info"),
     "running": ("Running", "info"),
@@ -45,7 +47,7 @@ def as_datetime(value: Any) -> datetime | None:
         moment = datetime.fromtimestamp(float(value), tz=UTC)
     else:
         try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            moment = parse_iso(str(value))
         except ValueError:
             return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

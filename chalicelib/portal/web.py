@@ -13,25 +13,27 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
-from chalicelib.portal.security import Session, SessionSigner, Signers, session_key
+from chalicelib.portal.security import Session, SessionSigner, Signers
+from chalicelib.portal.sessions import cleared_cookie, load_session, parse_form, same_origin
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from chalicelib.settings import Settings
+    from chalicelib.wiring import Container
 
 logger = logging.getLogger(__name__)
 
 portal = Blueprint(__name__)
 
 FORM = "application/x-www-form-urlencoded"
-SESSION_COOKIE = "portal_session"
-SIGNIN_COOKIE = "portal_signin"  # the sign-in form's own CSRF token, before any session exists
-OAUTH_COOKIE = "portal_oauth"  # one connect attempt's state, bound to the session that started it
 SIGNIN_FORM_SECONDS = 1800.0
-MAX_FORM_BYTES = 64 * 1024
 HERE = Path(__file__).resolve().parent
 
 SECURITY_HEADERS = {
@@ -61,10 +63,6 @@ NOTICES = {
 }
 
 
-class Unauthenticated(Exception):
-    pass
-
-
 @dataclass
 class PortalRequest:
     """What a portal view gets: the request, the signed-in session, helpers."""
@@ -76,11 +74,11 @@ class PortalRequest:
     set_cookies: list[str] = field(default_factory=list)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.services.settings
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Container:
         from chalicelib.wiring import container
 
         return container()
@@ -155,71 +153,6 @@ def safe_next(request: Any, target: str | None) -> str:
     if not LOCAL_REST.fullmatch(rest) or path.startswith("//") or ".." in path.split("/"):
         return root
     return target
-
-
-# --- cookies and sessions -----------------------------------------------------------------
-
-
-def read_cookies(request: Any) -> dict[str, str]:
-    jar = SimpleCookie()
-    try:
-        jar.load(request.headers.get("cookie", ""))
-    except CookieError:
-        return {}
-    return {name: morsel.value for name, morsel in jar.items()}
-
-
-def session_cookie(value: str, max_age: float, name: str = SESSION_COOKIE, same_site: str = "Lax") -> str:
-    # Lax, not Strict: the OAuth callback is a top-level redirect from Xero/Zoho, and the
-    # session (with its OAuth state) must come along. Every state change is a POST with a
-    # CSRF token, so Lax adds no exposure. Path=/ because a deployed stage prefixes the path.
-    age = max(0, round(max_age))
-    return f"{name}={value}; Path=/; Max-Age={age}; HttpOnly; Secure; SameSite={same_site}"
-
-
-def cleared_cookie(name: str = SESSION_COOKIE) -> str:
-    return f"{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"
-
-
-def signers_for(settings: Any) -> Signers | None:
-    key = session_key(
-        session_secret=settings.secret("SESSION_SECRET"),
-        password_hash=settings.secret("ADMIN_PASSWORD_HASH"),
-        admin_token=settings.secret("ADMIN_TOKEN"),
-    )
-    return Signers.from_key(key) if key else None
-
-
-def load_session(
-    request: Any, settings: Any, revoked: Callable[[str], bool]
-) -> tuple[Session | None, Signers | None]:
-    signers = signers_for(settings)
-    if signers is None:
-        return None, None
-    # Only the session signer reads the session cookie: a sign-in or OAuth cookie copied
-    # into portal_session fails its purpose check.
-    session = signers.session.loads(read_cookies(request).get(SESSION_COOKIE))
-    if session is not None and revoked(session.sid):
-        session = None
-    return session, signers
-
-
-def parse_form(request: Any) -> dict[str, str]:
-    raw = request.raw_body or b""
-    if len(raw) > MAX_FORM_BYTES:
-        return {}
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
-    parsed = parse_qs(text, keep_blank_values=True)
-    return {k: v[-1] for k, v in parsed.items()}
-
-
-def same_origin(request: Any) -> bool:
-    """A browser's Origin header, when sent, must be ours (defence in depth next to CSRF tokens)."""
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin != "null"
-    host = request.headers.get("host", "")
-    return origin.split("://", 1)[-1] == host
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -302,6 +235,16 @@ def forbidden(ctx: PortalRequest) -> Response:
     )
 
 
+def plain_message(problem: Exception, fallback: str) -> str:
+    """An error's own plain message (our errors carry one); anything else is logged and the
+    person reads `fallback` instead of a stack trace."""
+    message = getattr(problem, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    logger.exception("portal step failed", exc_info=problem, extra={"shown": fallback})
+    return fallback + " Please try again in a minute."
+
+
 # --- responses --------------------------------------------------------------------------------
 
 
@@ -313,7 +256,7 @@ def redirect(location: str, cookies: list[str] | None = None) -> Response:
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response:
-    headers = {"Content-Type": "application/json", **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **SECURITY_HEADERS}
     return Response(body=json.dumps(body, default=str), status_code=status, headers=headers)
 
 
@@ -330,14 +273,14 @@ def render(ctx: PortalRequest, template: str, status: int = 200, **context: Any)
         "active": "",
     }
     body = env.get_template(template).render({**base, **context})
-    headers = {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}
     if ctx.set_cookies:
         headers["Set-Cookie"] = list(ctx.set_cookies)
     return Response(body=body, status_code=status, headers=headers)
 
 
 @functools.lru_cache(maxsize=1)
-def templates() -> Any:
+def templates() -> jinja2.Environment:
     import jinja2
 
     from chalicelib.portal import filters

@@ -28,7 +28,7 @@ class AccountHit:
 
 
 class CoqlReader(Protocol):
-    def coql(self, query: str, deadline: Deadline) -> tuple[list[dict], bool]: ...
+    def coql(self, query: str, deadline: Deadline) -> tuple[list[dict[str, Any]], bool]: ...
 
 
 class AccountSearch:

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.deadline import Deadline
+from chalicelib.models.pending import PendingMarker
 from chalicelib.models.webhook import SyncMessage
-from chalicelib.store.pending import PendingMarker
 
 logger = logging.getLogger(__name__)
 

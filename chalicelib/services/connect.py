@@ -21,12 +21,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError
+from chalicelib.models.connect import ORGANISATION, ConnectResult, Tenant
 from chalicelib.models.sync import TokenSet
 from chalicelib.zoho.datacentres import DATA_CENTRES, api_domain_ok, expected_api_domain
 
@@ -43,7 +44,6 @@ ZOHO_SCOPES = (
 )
 XERO_AUTHORIZE_PATH = "/identity/connect/authorize"
 ZOHO_AUTHORIZE_PATH = "/oauth/v2/auth"
-ORGANISATION = "ORGANISATION"
 # Zoho's data centres, exactly (chalicelib/zoho/datacentres.py lists them with the source):
 # a callback's accounts-server must be one of these or the configured ZOHO_ACCOUNTS_URL.
 ZOHO_DATA_CENTRES = {dc.accounts_url: dc.code for dc in DATA_CENTRES}
@@ -60,7 +60,7 @@ class TokenStore(Protocol):
 
 class XeroIdentityLike(Protocol):
     def exchange_code(self, code: str, redirect_uri: str, deadline: Deadline) -> TokenSet: ...
-    def connections(self, access_token: str, deadline: Deadline) -> list[dict]: ...
+    def connections(self, access_token: str, deadline: Deadline) -> list[dict[str, Any]]: ...
 
 
 class ZohoIdentityLike(Protocol):
@@ -70,6 +70,7 @@ class ZohoIdentityLike(Protocol):
 
 class CurrentTokens(Protocol):
     def current(self, deadline: Deadline) -> TokenSet: ...
+    def remember_tenant(self, tenant_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -81,33 +82,6 @@ class ConnectConfig:
     xero_tenant_id: str = ""  # XERO_TENANT_ID: when set, it wins over the stored choice
     xero_scopes: tuple[str, ...] = XERO_SCOPES
     zoho_scopes: tuple[str, ...] = ZOHO_SCOPES
-
-
-@dataclass(frozen=True)
-class Tenant:
-    tenant_id: str
-    name: str
-    tenant_type: str = ORGANISATION
-
-
-@dataclass
-class ConnectResult:
-    provider: str
-    message: str  # plain words for the person who connected
-    tenants: list[Tenant] = field(default_factory=list)  # Xero: the connected organisations
-    connected_tenant: Tenant | None = None  # Xero: the one the sync uses
-    api_domain: str | None = None  # Zoho: the data centre's API host
-    accounts_url: str | None = None  # Zoho: the accounts server that issued the tokens
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def needs_choice(self) -> bool:
-        """Xero connected several organisations and none is chosen yet: call `choose_tenant`."""
-        return self.provider == "xero" and self.connected_tenant is None and len(self.tenants) > 1
-
-    @property
-    def organisation(self) -> str | None:
-        return self.connected_tenant.name if self.connected_tenant else None
 
 
 def new_state() -> str:
@@ -215,9 +189,7 @@ class Connector:
         stored = self.tokens.get("xero") or current
         stored.tenant_id = chosen.tenant_id
         self.tokens.replace(stored)
-        remember = getattr(self.xero_tokens, "remember_tenant", None)
-        if callable(remember):
-            remember(chosen.tenant_id)
+        self.xero_tokens.remember_tenant(chosen.tenant_id)
         return ConnectResult(
             provider="xero",
             message=f'Xero organisation "{chosen.name}" is now the one synced.',
@@ -358,18 +330,3 @@ def _find(tenants: list[Tenant], tenant_id: str) -> Tenant | None:
 
 def _listing(tenants: list[Tenant]) -> str:
     return ", ".join(f'"{t.name}" ({t.tenant_id})' for t in tenants)
-
-
-def describe(result: ConnectResult) -> dict[str, Any]:
-    """The result as plain data (JSON for the portal or `--json`); never a token."""
-    return {
-        "provider": result.provider,
-        "message": result.message,
-        "organisation": result.organisation,
-        "tenant_id": result.connected_tenant.tenant_id if result.connected_tenant else None,
-        "tenants": [{"tenant_id": t.tenant_id, "name": t.name} for t in result.tenants],
-        "needs_choice": result.needs_choice,
-        "api_domain": result.api_domain,
-        "accounts_url": result.accounts_url,
-        "warnings": list(result.warnings),
-    }

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from chalicelib.models.runs import Run
-from chalicelib.store.tokens import TokenStatus
+from chalicelib.models.sync import TokenSet
+from chalicelib.models.tokens import TokenStatus
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class Dashboard:
 
 class TokenReader(Protocol):
     def describe(self, provider: str) -> TokenStatus | None: ...
-    def get(self, provider: str) -> Any: ...
+    def get(self, provider: str) -> TokenSet | None: ...
 
 
 class RunReader(Protocol):
@@ -98,8 +99,9 @@ class DashboardService:
             board.connections.append(health)
             tenant_id = tenant_id or tenant
         self._runs(board)
-        if self.budget is not None and tenant_id:
-            board.budget = self._safely(board, "the Xero rate budget", lambda: self.budget(tenant_id))
+        budget, tenant_with_budget = self.budget, tenant_id
+        if budget is not None and tenant_with_budget:
+            board.budget = self._safely(board, "the Xero rate budget", lambda: budget(tenant_with_budget))
         return board
 
     def connection(self, provider: str) -> ConnectionHealth:
@@ -116,7 +118,7 @@ class DashboardService:
             logger.exception("reading the token status failed", extra={"provider": provider})
             board.problems.append(f"The {label} connection status could not be read just now.")
             return ConnectionHealth(provider, label, Health.ATTENTION, "Status unavailable; try again."), None
-        tenant = getattr(stored, "tenant_id", None)
+        tenant = stored.tenant_id if stored else None
         place = self._place(provider, stored)
         if status is None or not status.has_refresh_token:
             if self.seeded(provider):
@@ -124,24 +126,28 @@ class DashboardService:
                 return ConnectionHealth(provider, label, Health.CONNECTED, summary), tenant
             summary = f"Not connected. Connect {label} so the service can read and write."
             return ConnectionHealth(provider, label, Health.NOT_CONNECTED, summary), tenant
-        common = {
-            "organisation": place,
-            "refreshed_at": _at(status.refreshed_at),
-            "access_valid_until": _at(status.expires_at) if status.expires_at else None,
-            "last_error": status.last_error,
-            "last_error_at": _at(status.last_error_at),
-        }
-        if status.last_error:
-            return ConnectionHealth(provider, label, Health.ATTENTION, status.last_error, **common), tenant
         where = f" to {place}" if place else ""
-        return ConnectionHealth(provider, label, Health.CONNECTED, f"Connected{where}.", **common), tenant
+        connected = ConnectionHealth(
+            provider,
+            label,
+            Health.CONNECTED,
+            f"Connected{where}.",
+            organisation=place,
+            refreshed_at=_at(status.refreshed_at),
+            access_valid_until=_at(status.expires_at) if status.expires_at else None,
+            last_error=status.last_error,
+            last_error_at=_at(status.last_error_at),
+        )
+        if status.last_error:
+            return replace(connected, health=Health.ATTENTION, summary=status.last_error), tenant
+        return connected, tenant
 
-    def _place(self, provider: str, stored: Any) -> str | None:
+    def _place(self, provider: str, stored: TokenSet | None) -> str | None:
         if stored is None:
             return None
         if provider == "zoho":
-            return getattr(stored, "api_domain", None)
-        tenant = getattr(stored, "tenant_id", None)
+            return stored.api_domain
+        tenant = stored.tenant_id
         if not tenant:
             return None
         try:

@@ -4,23 +4,29 @@
 (plain text and HTML) with the outcome, the counts and the Accounts that need attention,
 each with its exact message, and a link to the run in the portal. No recipients → nothing
 is sent. Sending goes through a `Mailer`; `SesMailer` adapts an SES client (boto3's
-`send_email`) without this module importing boto3.
+`send_email`) without this module importing boto3. The words are in
+services/templates/run_summary.txt and .html (Jinja2; the HTML one autoescaped).
 """
 
 from __future__ import annotations
 
-import html
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.models.portal import PortalSettings
 from chalicelib.models.runs import Run, RunAccount, RunState
-from chalicelib.store.portal_settings import PortalSettings
+
+if TYPE_CHECKING:
+    import jinja2
 
 logger = logging.getLogger(__name__)
 
 MAX_PROBLEMS_LISTED = 50
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 OUTCOME_WORDS = {
     RunState.COMPLETED: "completed",
     RunState.COMPLETED_WITH_ERRORS: "completed with problems",
@@ -106,7 +112,9 @@ def build_summary(run: Run, problems: Sequence[RunAccount], link: str | None = N
     kind = "Dry run" if run.dry_run else "Sync run"
     subject = f"{kind} {outcome}: {_headline(run)}"
     return Email(
-        subject=subject, text=_text(run, outcome, problems, link), html=_html(run, outcome, problems, link)
+        subject=subject,
+        text=_render("run_summary.txt", run, outcome, problems, link),
+        html=_render("run_summary.html", run, outcome, problems, link),
     )
 
 
@@ -135,68 +143,34 @@ def _count_rows(run: Run) -> list[tuple[str, int]]:
     ]
 
 
-def _text(run: Run, outcome: str, problems: Sequence[RunAccount], link: str | None) -> str:
-    lines = [
-        f"The {'dry run' if run.dry_run else 'sync run'} of {run.window_label()} {outcome}.",
-        f"Started {run.started_at or run.created_at}, finished {run.finished_at or '-'} (UTC).",
-        "",
-    ]
-    if run.dry_run:
-        lines += [
-            "Dry run: nothing was written to Xero or Zoho; the counts say what a real run would do.",
-            "",
-        ]
-    if run.message:
-        lines += [run.message, ""]
-    lines += [f"{label:<28}{value:>8}" for label, value in _count_rows(run)]
-    if problems:
-        lines += ["", f"Accounts that need attention ({len(problems)}):"]
-        for item in problems[:MAX_PROBLEMS_LISTED]:
-            lines.append(
-                f"- {item.account_name or item.account_id} ({item.account_id}), {item.result.value}:"
-            )
-            lines.append(f"  {item.message}")
-        if len(problems) > MAX_PROBLEMS_LISTED:
-            lines.append(f"… and {len(problems) - MAX_PROBLEMS_LISTED} more in the portal.")
-    if link:
-        lines += ["", f"See the run in the portal: {link}"]
-    return "\n".join(lines) + "\n"
-
-
-def _html(run: Run, outcome: str, problems: Sequence[RunAccount], link: str | None) -> str:
-    e = html.escape
-    rows = "".join(
-        f'<tr><td style="padding:4px 16px 4px 0">{e(label)}</td>'
-        f'<td style="padding:4px 0;text-align:right;font-weight:600">{value}</td></tr>'
-        for label, value in _count_rows(run)
+def _render(name: str, run: Run, outcome: str, problems: Sequence[RunAccount], link: str | None) -> str:
+    listed = problems[:MAX_PROBLEMS_LISTED]
+    return (
+        _templates()
+        .get_template(name)
+        .render(
+            run=run,
+            outcome=outcome,
+            counts=_count_rows(run),
+            problems=problems,
+            listed=listed,
+            more=len(problems) - len(listed),
+            link=link,
+        )
     )
-    parts = [
-        '<div style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2937;max-width:640px">',
-        f'<h1 style="font-size:20px">{e("Dry run" if run.dry_run else "Sync run")} {e(outcome)}</h1>',
-        f"<p>{e(run.window_label().capitalize())}. Started {e(run.started_at or run.created_at)}, "
-        f"finished {e(run.finished_at or '-')} (UTC).</p>",
-    ]
-    if run.dry_run:
-        parts.append("<p><strong>Dry run:</strong> nothing was written to Xero or Zoho.</p>")
-    if run.message:
-        parts.append(f"<p>{e(run.message)}</p>")
-    parts.append(f'<table style="border-collapse:collapse">{rows}</table>')
-    if problems:
-        items = "".join(
-            f"<li><strong>{e(item.account_name or item.account_id)}</strong> "
-            f'<span style="color:#6b7280">({e(item.account_id)}, {e(item.result.value)})</span><br>'
-            f"{e(item.message)}</li>"
-            for item in problems[:MAX_PROBLEMS_LISTED]
-        )
-        more = (
-            f"<p>… and {len(problems) - MAX_PROBLEMS_LISTED} more in the portal.</p>"
-            if len(problems) > MAX_PROBLEMS_LISTED
-            else ""
-        )
-        parts.append(
-            f'<h2 style="font-size:16px">Accounts that need attention ({len(problems)})</h2><ul>{items}</ul>{more}'
-        )
-    if link:
-        parts.append(f'<p><a href="{e(link, quote=True)}">Open the run in the portal</a></p>')
-    parts.append("</div>")
-    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    """The e-mail's templates (services/templates/): the .html one autoescaped, the .txt one not.
+    Jinja2 loads on the first summary, not on every cold start."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

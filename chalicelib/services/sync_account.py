@@ -31,7 +31,6 @@ from chalicelib.services.sync.decide import (
     Decision,
     Verdict,
     decide,
-    iso_now,
     synced_record,
     zoho_shows,
     zoho_update,
@@ -39,6 +38,7 @@ from chalicelib.services.sync.decide import (
 from chalicelib.services.sync.directory import LiveDirectory
 from chalicelib.services.xero_links import XeroLinks
 from chalicelib.store.errors import StaleStateError
+from chalicelib.timestamps import iso_seconds
 from chalicelib.xero.client import XeroClient
 from chalicelib.zoho.client import ZohoClient
 
@@ -224,7 +224,7 @@ class AccountSyncer:
             extra={"account_id": request.account_id, "status": status.value, "reason": error.detail},
         )
         state = self._save_state(
-            state, status=status, last_error=error.message, last_attempt_at=iso_now(self.deps.now())
+            state, status=status, last_error=error.message, last_attempt_at=iso_seconds(self.deps.now())
         )
         self._record_history(request, state, status, SyncAction.NONE, error)
         outcome = SyncOutcome(
@@ -298,7 +298,7 @@ class AccountSyncer:
             message, detail = message_or_error, None
         entry = HistoryEntry(
             account_id=request.account_id,
-            at=iso_now(self.deps.now()),
+            at=iso_seconds(self.deps.now()),
             trigger=request.trigger,
             status=status,
             action=action,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
-from chalicelib.errors import InvalidRequestError
+from chalicelib.errors import InvalidRequestError, validation_problems
 from chalicelib.json_input import load_json
 from chalicelib.models.webhook import WebhookRequest
 
@@ -19,7 +20,7 @@ def parse_webhook(raw_body: bytes, content_type: str) -> WebhookRequest:
         raise InvalidRequestError(_explain(error)) from None
 
 
-def _decode(raw_body: bytes, content_type: str) -> dict:
+def _decode(raw_body: bytes, content_type: str) -> dict[str, Any]:
     kind = content_type.split(";")[0].strip().lower()
     try:
         text = raw_body.decode("utf-8")
@@ -34,9 +35,4 @@ def _decode(raw_body: bytes, content_type: str) -> dict:
 
 
 def _explain(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
-    return "Invalid webhook: " + "; ".join(problems)
+    return "Invalid webhook: " + "; ".join(validation_problems(error))

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from chalicelib import tracing
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RejectedError, RetriableError
-from chalicelib.models.sync import Trigger
+from chalicelib.models.sync import SyncOutcome, Trigger
 from chalicelib.models.webhook import SyncMessage
 from chalicelib.services.coalescing import Coalescing
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
@@ -167,24 +167,7 @@ def _process_one(
 ) -> bool:
     """True when the message is done with (synced, rejected or failed for good)."""
     try:
-        # Taken before anything reads Zoho: events from now on get a sync of their own.
-        covered = (
-            coalescing.take(message, deadline)
-            if coalescing is not None and _coalesces(message, coalescing)
-            else None
-        )
-        account_id = message.account_id or syncer.account_for_contact(str(message.contact_id), deadline)
-        if covered is not None and _joined_account(message, account_id, covered, coalescing):
-            return True
-        outcome = syncer.sync(
-            SyncRequest(
-                account_id=account_id,
-                trigger=Trigger(message.trigger),
-                deadline=deadline,
-                run_id=message.run_id,
-                final_attempt=queued.receive_count >= max_receives,
-            )
-        )
+        covered, outcome = _sync(queued, message, syncer, max_receives, deadline, coalescing)
     except (RejectedError, FatalError) as error:  # only from resolving a contact's Account
         logger.info("queued contact event skipped", extra={"reason": error.message})
         return True
@@ -197,6 +180,8 @@ def _process_one(
     except Exception:  # a bug must not take the rest of the batch down with it
         logger.exception("queued sync crashed; it will be retried", extra={"message_id": queued.message_id})
         return False
+    if outcome is None:
+        return True  # its events joined a sync already queued for the Account
     logger.info(
         "queued sync finished",
         extra={
@@ -207,6 +192,34 @@ def _process_one(
         },
     )
     return not outcome.writeback_pending or queued.receive_count >= max_receives
+
+
+def _sync(
+    queued: QueuedMessage,
+    message: SyncMessage,
+    syncer: AccountSyncer,
+    max_receives: int,
+    deadline: Deadline,
+    coalescing: Coalescing | None,
+) -> tuple[int | None, SyncOutcome | None]:
+    """(the coalesced events this message covers, the sync's outcome: None when it joined another)."""
+    # Taken before anything reads Zoho: events from now on get a sync of their own.
+    covered = (
+        coalescing.take(message, deadline)
+        if coalescing is not None and _coalesces(message, coalescing)
+        else None
+    )
+    account_id = message.account_id or syncer.account_for_contact(str(message.contact_id), deadline)
+    if covered is not None and _joined_account(message, account_id, covered, coalescing):
+        return covered, None
+    request = SyncRequest(
+        account_id=account_id,
+        trigger=Trigger(message.trigger),
+        deadline=deadline,
+        run_id=message.run_id,
+        final_attempt=queued.receive_count >= max_receives,
+    )
+    return covered, syncer.sync(request)
 
 
 def _coalesces(message: SyncMessage, coalescing: Coalescing | None) -> bool:

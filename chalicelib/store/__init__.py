@@ -57,12 +57,12 @@ deletes late, and moto never does. TTL only cleans up.
 """
 
 from chalicelib.store.accounts import AccountStateRepository, SaveResult
-from chalicelib.store.budget import RateBudgetRepository, RateBudgetUsage, RateLimits
+from chalicelib.store.budget import RateBudgetRepository
 from chalicelib.store.errors import InvalidCursorError, StaleStateError, StoreError, StoreThrottledError
 from chalicelib.store.history import HistoryRepository
 from chalicelib.store.locks import LockRepository
 from chalicelib.store.schema import TABLE_DEFINITION, create_table
-from chalicelib.store.tokens import TokenRepository, TokenStatus
+from chalicelib.store.tokens import TokenRepository
 
 __all__ = [
     "TABLE_DEFINITION",
@@ -71,13 +71,10 @@ __all__ = [
     "InvalidCursorError",
     "LockRepository",
     "RateBudgetRepository",
-    "RateBudgetUsage",
-    "RateLimits",
     "SaveResult",
     "StaleStateError",
     "StoreError",
     "StoreThrottledError",
     "TokenRepository",
-    "TokenStatus",
     "create_table",
 ]

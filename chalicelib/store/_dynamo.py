@@ -29,7 +29,8 @@ def to_attr(value: Any) -> AttributeValue:
         value = Decimal(repr(value))
     elif isinstance(value, str):
         value = str(value)  # StrEnum members become their plain value
-    return _serializer.serialize(value)
+    attribute: AttributeValue = _serializer.serialize(value)
+    return attribute
 
 
 def to_item(values: Mapping[str, Any]) -> Item:
@@ -50,7 +51,19 @@ def as_float(value: Any) -> float | None:
 
 
 def is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code: str | None = exc.response.get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+def write_if(call: Callable[..., Any], **kwargs: Any) -> bool:
+    """One conditional write: True when done, False when its condition failed; other errors raise."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:

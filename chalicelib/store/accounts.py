@@ -97,7 +97,9 @@ class AccountStateRepository:
         unique = list(dict.fromkeys(account_ids))  # BatchGetItem rejects duplicate keys
         found: dict[str, AccountState] = {}
         for chunk in d.chunks(unique, BATCH_GET_LIMIT):
-            request = {self._table: {"Keys": [_key(i) for i in chunk], "ConsistentRead": True}}
+            request: dict[str, dict[str, Any]] = {
+                self._table: {"Keys": [_key(i) for i in chunk], "ConsistentRead": True}
+            }
             d.retry_unprocessed(
                 "BatchGetItem",
                 lambda req: self._batch_get(req, found),

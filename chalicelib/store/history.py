@@ -6,10 +6,7 @@ so one Query with ScanIndexForward=False reads the newest first.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -19,7 +16,7 @@ from typing import Any
 from chalicelib.models.sync import HistoryEntry, SyncAction, SyncStatus, Trigger
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
-from chalicelib.store.errors import InvalidCursorError
+from chalicelib.store.cursors import decode_cursor, encode_cursor
 
 ENTITY = "HISTORY"
 BATCH_WRITE_LIMIT = 25  # DynamoDB's BatchWriteItem maximum
@@ -28,6 +25,7 @@ MAX_LIMIT = 100
 MAX_MESSAGE_CHARS = 2_000
 MAX_DETAIL_CHARS = 8_000
 _DAY = 86_400
+KEY_NAMES = (s.PK, s.SK)  # a page resumes from the base-table key; nothing else leaks out
 
 
 class HistoryRepository:
@@ -83,10 +81,10 @@ class HistoryRepository:
             "Limit": limit + 1,
         }
         if cursor is not None:
-            args["ExclusiveStartKey"] = _decode_cursor(cursor, pk)
+            args["ExclusiveStartKey"] = decode_cursor(cursor, KEY_NAMES, {s.PK: pk}, {s.SK: s.HISTORY_PREFIX})
         items = self._client.query(**args).get("Items", [])
         page = items[:limit]
-        next_cursor = _encode_cursor(page[-1]) if len(items) > limit else None
+        next_cursor = encode_cursor(page[-1], KEY_NAMES) if len(items) > limit else None
         return [_from_item(i) for i in page], next_cursor
 
     def _batch_write(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -142,25 +140,3 @@ def _from_item(item: d.Item) -> HistoryEntry:
     kwargs["status"] = SyncStatus(kwargs["status"])
     kwargs["action"] = SyncAction(kwargs["action"])
     return HistoryEntry(**kwargs)
-
-
-def _encode_cursor(item: d.Item) -> str:
-    # The base-table key is all DynamoDB needs to resume; nothing else leaks out.
-    start = {s.PK: item[s.PK]["S"], s.SK: item[s.SK]["S"]}
-    return base64.urlsafe_b64encode(json.dumps(start, separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str, pk: str) -> d.Item:
-    try:
-        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeError):
-        raise InvalidCursorError("The paging cursor is not valid") from None
-    valid = (
-        isinstance(start, dict)
-        and start.get(s.PK) == pk
-        and isinstance(start.get(s.SK), str)
-        and start[s.SK].startswith(s.HISTORY_PREFIX)
-    )
-    if not valid:
-        raise InvalidCursorError("The paging cursor does not belong to this Account's history")
-    return s.key(start[s.PK], start[s.SK])

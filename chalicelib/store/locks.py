@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 
@@ -58,8 +56,9 @@ class LockRepository:
                 s.TTL: math.ceil(expires_at),
             }
         )
-        return self._conditional(
+        return d.write_if(
             self._client.put_item,
+            TableName=self._table,
             Item=item,
             ConditionExpression="attribute_not_exists(#pk) OR #exp <= :now OR #owner = :owner",
             ExpressionAttributeNames={"#pk": s.PK, "#exp": "expires_at", "#owner": "owner"},
@@ -68,8 +67,9 @@ class LockRepository:
 
     def release(self, name: str, owner: str) -> None:
         """Give the lock up; a no-op when it is already gone or someone else holds it now."""
-        self._conditional(
+        d.write_if(
             self._client.delete_item,
+            TableName=self._table,
             Key=s.key(s.lock_pk(name), s.LOCK_SK),
             ConditionExpression="#owner = :owner",
             ExpressionAttributeNames={"#owner": "owner"},
@@ -84,8 +84,9 @@ class LockRepository:
         us proves nobody else held the lock in the meantime.
         """
         expires_at = self._clock() + ttl_seconds
-        return self._conditional(
+        return d.write_if(
             self._client.update_item,
+            TableName=self._table,
             Key=s.key(s.lock_pk(name), s.LOCK_SK),
             UpdateExpression="SET #exp = :exp, #ttl = :ttl",
             ConditionExpression="#owner = :owner",
@@ -139,12 +140,3 @@ class LockRepository:
         finally:
             if acquired:
                 self.release(name, owner)
-
-    def _conditional(self, call: Callable[..., Any], **kwargs: Any) -> bool:
-        try:
-            call(TableName=self._table, **kwargs)
-        except ClientError as exc:
-            if d.is_condition_failure(exc):
-                return False
-            raise
-        return True

@@ -15,11 +15,9 @@ Markers are never needed after a day; `ttl` only cleans up what a crash left.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from chalicelib.models.pending import PendingMarker
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 
@@ -27,16 +25,6 @@ ENTITY = "PENDING"
 PENDING_PREFIX = "PENDING#"
 PENDING_SK = "PENDING"
 TTL_SECONDS = 86_400
-
-
-@dataclass(frozen=True)
-class PendingMarker:
-    group: str
-    marker_id: str  # set by the event that made the marker; a new marker gets a new id
-    events: int  # events recorded since the marker was made
-    first_event_at: float
-    last_event_at: float
-    enqueued_at: float | None  # when a message that will take this marker was confirmed sent
 
 
 class PendingRepository:
@@ -84,8 +72,9 @@ class PendingRepository:
         Only the marker with this id: if it was taken (and maybe made again by a newer
         event) in the meantime, nothing changes, so a new marker never looks sent early.
         """
-        return self._conditional(
+        return d.write_if(
             self._client.update_item,
+            TableName=self._table,
             Key=_key(group),
             UpdateExpression="SET #enq = :now",
             ConditionExpression="#id = :id",
@@ -107,23 +96,15 @@ class PendingRepository:
 
         False when there is no such marker (nothing is waiting to sync that record).
         """
-        return self._conditional(
+        return d.write_if(
             self._client.update_item,
+            TableName=self._table,
             Key=_key(group),
             UpdateExpression="ADD #events :n",
             ConditionExpression="attribute_exists(#pk) AND #enq >= :since",
             ExpressionAttributeNames={"#events": "events", "#pk": s.PK, "#enq": "enqueued_at"},
             ExpressionAttributeValues={":n": d.to_attr(events), ":since": d.to_attr(queued_since)},
         )
-
-    def _conditional(self, call: Any, **kwargs: Any) -> bool:
-        try:
-            call(TableName=self._table, **kwargs)
-        except ClientError as exc:
-            if d.is_condition_failure(exc):
-                return False
-            raise
-        return True
 
 
 def pending_pk(group: str) -> str:

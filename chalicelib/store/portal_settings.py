@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from chalicelib.models.portal import PortalSettings, ThrottleVerdict
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 
@@ -31,17 +29,6 @@ REVOKED_SK = "REVOKED"
 OAUTH_PREFIX = "OAUTH#"
 OAUTH_SK = "OAUTH"
 MAX_RECIPIENTS = 20
-
-
-@dataclass(frozen=True)
-class PortalSettings:
-    summary_recipients: list[str] = field(default_factory=list)
-    summary_only_problems: bool = False  # e-mail only runs that had rejected/failed Accounts
-    updated_at: float | None = None
-
-    @property
-    def summary_enabled(self) -> bool:
-        return bool(self.summary_recipients)
 
 
 class PortalSettingsRepository:
@@ -81,12 +68,6 @@ class PortalSettingsRepository:
         }
         self._client.put_item(TableName=self._table, Item=d.to_item(item))
         return stored
-
-
-@dataclass(frozen=True)
-class ThrottleVerdict:
-    allowed: bool
-    retry_after_seconds: float = 0.0
 
 
 class SignInThrottle:
@@ -135,39 +116,31 @@ class SignInThrottle:
             self._give_back(who, window_start)
 
     def _take(self, who: str, limit: int, window_start: float) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(who, window_start),
-                UpdateExpression="ADD #f :one SET #ttl = :ttl, #e = :e",
-                ConditionExpression="attribute_not_exists(#f) OR #f < :limit",
-                ExpressionAttributeNames={"#f": "failures", "#ttl": s.TTL, "#e": "entity"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":limit": {"N": str(limit)},
-                    ":ttl": {"N": str(int(window_start + 2 * self.window))},
-                    ":e": {"S": "SIGNIN_FAILURES"},
-                },
-            )
-        except ClientError as error:
-            if d.is_condition_failure(error):
-                return False
-            raise
-        return True
+        return d.write_if(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._key(who, window_start),
+            UpdateExpression="ADD #f :one SET #ttl = :ttl, #e = :e",
+            ConditionExpression="attribute_not_exists(#f) OR #f < :limit",
+            ExpressionAttributeNames={"#f": "failures", "#ttl": s.TTL, "#e": "entity"},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":ttl": {"N": str(int(window_start + 2 * self.window))},
+                ":e": {"S": "SIGNIN_FAILURES"},
+            },
+        )
 
     def _give_back(self, who: str, window_start: float) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(who, window_start),
-                UpdateExpression="ADD #f :minus",
-                ConditionExpression="#f > :zero",
-                ExpressionAttributeNames={"#f": "failures"},
-                ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
-            )
-        except ClientError as error:
-            if not d.is_condition_failure(error):
-                raise
+        d.write_if(  # already given back (or never taken): nothing to do
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._key(who, window_start),
+            UpdateExpression="ADD #f :minus",
+            ConditionExpression="#f > :zero",
+            ExpressionAttributeNames={"#f": "failures"},
+            ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+        )
 
     def _window_start(self) -> float:
         now = self._clock()
@@ -235,20 +208,15 @@ class OAuthStates:
         """True once for a stored, unexpired state of this provider and session; then gone."""
         if not state or len(state) > 128:
             return False
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key=s.key(OAUTH_PREFIX + state, OAUTH_SK),
-                ConditionExpression="attribute_exists(#pk) AND #p = :p AND #sid = :sid AND #exp > :now",
-                ExpressionAttributeNames={"#pk": s.PK, "#p": "provider", "#sid": "sid", "#exp": "expires_at"},
-                ExpressionAttributeValues={
-                    ":p": {"S": provider},
-                    ":sid": {"S": sid},
-                    ":now": d.to_attr(self._clock()),
-                },
-            )
-        except ClientError as error:
-            if d.is_condition_failure(error):
-                return False
-            raise
-        return True
+        return d.write_if(
+            self._client.delete_item,
+            TableName=self._table,
+            Key=s.key(OAUTH_PREFIX + state, OAUTH_SK),
+            ConditionExpression="attribute_exists(#pk) AND #p = :p AND #sid = :sid AND #exp > :now",
+            ExpressionAttributeNames={"#pk": s.PK, "#p": "provider", "#sid": "sid", "#exp": "expires_at"},
+            ExpressionAttributeValues={
+                ":p": {"S": provider},
+                ":sid": {"S": sid},
+                ":now": d.to_attr(self._clock()),
+            },
+        )

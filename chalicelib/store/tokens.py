@@ -29,12 +29,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.models.sync import TokenSet
+from chalicelib.models.tokens import TokenStatus
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
 from chalicelib.store.errors import StoreError
@@ -42,22 +42,6 @@ from chalicelib.store.errors import StoreError
 ENTITY = "TOKEN"
 MAX_ERROR_CHARS = 500
 _LEASE_ATTRIBUTES = ("lease_owner", "lease_expires_at")
-
-
-@dataclass(frozen=True)
-class TokenStatus:
-    """What may be shown about a token set without revealing any token."""
-
-    provider: str
-    version: int
-    has_refresh_token: bool
-    expires_at: float
-    refreshed_at: float | None
-    rotated_at: float | None
-    lease_owner: str | None
-    lease_expires_at: float | None
-    last_error: str | None
-    last_error_at: float | None
 
 
 class TokenRepository:
@@ -187,13 +171,7 @@ class TokenRepository:
 
     def _write(self, operation: str, call: Callable[..., Any], **kwargs: Any) -> bool:
         with _no_secrets(operation):
-            try:
-                call(TableName=self._table, **kwargs)
-            except ClientError as exc:
-                if d.is_condition_failure(exc):
-                    return False
-                raise
-        return True
+            return d.write_if(call, TableName=self._table, **kwargs)
 
 
 def _key(provider: str) -> d.Item:

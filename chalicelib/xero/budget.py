@@ -32,7 +32,7 @@ from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RateLimitedError
 from chalicelib.http import retry_after_seconds
-from chalicelib.store.budget import Lease, RateBudgetUsage, RateLimits, Reservation
+from chalicelib.models.budget import Lease, RateBudgetUsage, RateLimits, Reservation
 
 __all__ = ["RateBudgetUsage", "RateLimits", "XeroRateGate"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from chalicelib.oauth import TokenManager
 if TYPE_CHECKING:
     from chalicelib.xero.budget import XeroRateGate
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RECONNECT = "Reconnect Xero from the portal (Connect › Xero) to fix this."
 
 
@@ -204,7 +202,3 @@ def _quote(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
-
-
-def is_guid(value: str) -> bool:
-    return bool(GUID.match(value))

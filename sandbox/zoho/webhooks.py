@@ -3,7 +3,7 @@
 * Workflow webhooks are queued and sent by a background thread (Zoho fires them after the save,
   not inside the user's request). Body: ``{"account_id"|"contact_id": id, "source": "workflow"}``
   as JSON or form data, with ``X-Webhook-Token``.
-* The button plays zoho/sync_to_xero.deluge doing ``invokeurl``: it sends
+* The button plays zoho-crm-button/sync_to_xero.deluge doing ``invokeurl``: it sends
   ``{"account_id": id, "source": "button"}`` with ``X-Webhook-Token``, ``X-Webhook-Timestamp``
   (Unix milliseconds, as Deluge's ``unixEpoch()``) and ``X-Webhook-Signature`` (hex HMAC-SHA256
   of ``timestamp + "." + body`` keyed with the token), waits up to 40 s, and shows the person
@@ -37,7 +37,7 @@ def signature(secret: str, raw_body: bytes, timestamp: str) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
 
 
-# The texts zoho/sync_to_xero.deluge shows, in its order (tests/packaging/test_zoho_kit.py checks
+# The texts zoho-crm-button/sync_to_xero.deluge shows, in its order (tests/packaging/test_zoho_kit.py checks
 # that the script's literals are exactly these, and runs the same cases through both).
 UNREACHABLE = (
     "Sync to Xero could not reach the sync service. Try again in a minute; if it keeps happening, "
@@ -188,7 +188,7 @@ class Automation:
 
 
 def _what_the_user_sees(delivery: dict[str, Any]) -> dict[str, Any]:
-    """The button's answer, plus the text zoho/sync_to_xero.deluge would show."""
+    """The button's answer, plus the text zoho-crm-button/sync_to_xero.deluge would show."""
     body, status = delivery.get("body"), delivery.get("status_code")
     message = None
     try:

@@ -22,9 +22,10 @@ import pytest
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RateLimitedError
 from chalicelib.http import HttpService, RetryPolicy, session
+from chalicelib.models.budget import RateLimits
 from chalicelib.models.sync import TokenSet
 from chalicelib.oauth import TokenManager
-from chalicelib.store.budget import RateBudgetRepository, RateLimits
+from chalicelib.store.budget import RateBudgetRepository
 from chalicelib.store.schema import create_table
 from chalicelib.store.tokens import TokenRepository
 from chalicelib.xero.auth import XeroIdentity

@@ -42,6 +42,12 @@ def test_the_field_map_is_shipped_with_its_real_content(built: Package) -> None:
     assert built.read(inside) == REPO_MAP.read_bytes()  # the symlink's target, not a link
 
 
+def test_the_run_summary_email_templates_are_shipped(built: Package) -> None:
+    for name in ("run_summary.txt", "run_summary.html"):
+        inside = f"chalicelib/services/templates/{name}"
+        assert built.read(inside) == (ROOT / inside).read_bytes()
+
+
 def test_dev_tools_and_the_sandbox_stay_out(built: Package) -> None:
     shipped = _top_level(built.names())
     assert not shipped & set(NEVER_SHIPPED)

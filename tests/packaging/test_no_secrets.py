@@ -15,7 +15,7 @@ CONFIG_FILES = [*sorted((ROOT / ".chalice").glob("*.json")), ROOT / ".chalice" /
 GUIDES = [
     ROOT / "docs" / "zoho-setup.md",
     ROOT / "docs" / "xero-setup.md",
-    *sorted((ROOT / "zoho").glob("*")),
+    *sorted((ROOT / "zoho-crm-button").glob("*")),
 ]
 # Shapes of real credentials: Zoho tokens and grant codes (1000.<hex>.<hex>), AWS access keys,
 # and any long unbroken run of token characters (Xero tokens, generated secrets, hashes).

@@ -1,4 +1,4 @@
-"""The Zoho setup kit (docs/zoho-setup.md, zoho/sync_to_xero.deluge) says what the code does."""
+"""The Zoho setup kit (docs/zoho-setup.md, zoho-crm-button/sync_to_xero.deluge) says what the code does."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from sandbox.zoho.webhooks import BUTTON_TEXTS, UNREACHABLE, button_text
 from sandbox.zoho.webhooks import signature as stand_in_signature
 
 GUIDE = (ROOT / "docs" / "zoho-setup.md").read_text()
-DELUGE = (ROOT / "zoho" / "sync_to_xero.deluge").read_text()
+DELUGE = (ROOT / "zoho-crm-button" / "sync_to_xero.deluge").read_text()
 
 
 def _table_rows(heading: str) -> list[list[str]]:

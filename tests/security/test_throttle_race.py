@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.models.portal import ThrottleVerdict
 from chalicelib.portal.routes.auth import attempt_sign_in
-from chalicelib.store.portal_settings import SignInThrottle, ThrottleVerdict
+from chalicelib.store.portal_settings import SignInThrottle
 from tests.security.conftest import TABLE, Aws
 
 PARALLEL = 30

@@ -84,7 +84,7 @@ def test_a_signature_without_its_timestamp_is_refused_and_says_to_update_the_scr
     del headers["x-webhook-timestamp"]
     status, body = post(app_client, headers)
     assert status == 401
-    assert "zoho/sync_to_xero.deluge" in body["message"]
+    assert "zoho-crm-button/sync_to_xero.deluge" in body["message"]
     assert syncer.synced == []
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.web import FORM, PortalRequest, portal
+
+if TYPE_CHECKING:
+    from chalicelib.models.sync import HistoryEntry
+    from chalicelib.services.preview import Preview
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +35,13 @@ def account_search(ctx: PortalRequest) -> Response:
         try:
             hits = ctx.services.account_search.search(text, Deadline(SEARCH_SECONDS))
         except Exception as problem:
-            error = _plain(problem, "Zoho CRM could not be searched just now.")
+            error = web.plain_message(problem, "Zoho CRM could not be searched just now.")
     return ctx.render("accounts.html", q=text, hits=hits, error=error, searched=bool(text), active="accounts")
 
 
 @portal.route("/accounts/{account_id}", methods=["GET"])
 @web.page()
 def account_page(ctx: PortalRequest, account_id: str) -> Response:
-    from chalicelib.deadline import Deadline
     from chalicelib.portal.links import Links
 
     if not ZOHO_ID.match(account_id):
@@ -47,23 +51,17 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
     services = ctx.services
     state = services.states.get(account_id)
     cursor = ctx.query("cursor") or None
-    try:
-        history, next_cursor = services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
-    except Exception as problem:
-        if type(problem).__name__ != "InvalidCursorError":
-            raise
-        return ctx.redirect(f"/accounts/{account_id}")
+    page = _history_page(ctx, account_id, cursor)
+    if page is None:
+        return ctx.redirect(f"/accounts/{account_id}")  # a cursor we did not hand out: the first page
+    history, next_cursor = page
     newest = history[0] if history and cursor is None else None
     last_attempt = _latest(
         state.last_attempt_at if state else None,
         state.last_synced_at if state else None,
         newest.at if newest else None,
     )
-    preview, preview_error = None, None
-    try:
-        preview = services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS))
-    except Exception as problem:
-        preview_error = _plain(problem, "The preview could not be made just now.")
+    preview, preview_error = _preview(ctx, account_id)
     return ctx.render(
         "account.html",
         account_id=account_id,
@@ -101,6 +99,28 @@ def account_sync(ctx: PortalRequest, account_id: str) -> Response:
     return ctx.redirect(f"/accounts/{account_id}", synced="1")
 
 
+def _history_page(
+    ctx: PortalRequest, account_id: str, cursor: str | None
+) -> tuple[list[HistoryEntry], str | None] | None:
+    """One page of the Account's timeline; None when the cursor is not one of ours."""
+    from chalicelib.store.errors import InvalidCursorError
+
+    try:
+        return ctx.services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
+    except InvalidCursorError:
+        return None
+
+
+def _preview(ctx: PortalRequest, account_id: str) -> tuple[Preview | None, str | None]:
+    """What a sync would send now, or why that cannot be said."""
+    from chalicelib.deadline import Deadline
+
+    try:
+        return ctx.services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS)), None
+    except Exception as problem:
+        return None, web.plain_message(problem, "The preview could not be made just now.")
+
+
 def _latest(*moments: str | None) -> str | None:
     """The newest of these times. An unchanged sync writes only a timeline entry (no state),
     so the Account's last attempt is the newest of its state's times and its timeline."""
@@ -109,12 +129,3 @@ def _latest(*moments: str | None) -> str | None:
     known = [(as_datetime(m), m) for m in moments if m]
     dated = [(when, m) for when, m in known if when is not None]
     return max(dated)[1] if dated else None
-
-
-def _plain(problem: Exception, fallback: str) -> str:
-    """A SyncError's own plain message; anything else is logged and replaced by `fallback`."""
-    message = getattr(problem, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    logger.exception("portal read failed", exc_info=problem)
-    return fallback + " Please try again in a minute."

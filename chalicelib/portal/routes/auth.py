@@ -8,14 +8,22 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.security import PasswordConfigError, Session, check_credential
-from chalicelib.portal.web import FORM, SIGNIN_COOKIE, PortalRequest, portal
+from chalicelib.portal.sessions import (
+    SIGNIN_COOKIE,
+    cleared_cookie,
+    read_cookies,
+    same_origin,
+    session_cookie,
+)
+from chalicelib.portal.web import FORM, PortalRequest, portal
 
 if TYPE_CHECKING:  # the store (and botocore) load only when a sign-in is checked
-    from chalicelib.store.portal_settings import ThrottleVerdict
+    from chalicelib.models.portal import ThrottleVerdict
+    from chalicelib.store.portal_settings import SignInThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +47,8 @@ def signin() -> Response:
     services = ctx.services
     if ctx.signers is None:
         return _form(ctx, status=503, error=NO_CREDENTIAL)
-    pre = ctx.signers.signin.loads(web.read_cookies(ctx.request).get(SIGNIN_COOKIE))
-    if pre is None or not pre.csrf_matches(ctx.form.get("csrf_token")) or not web.same_origin(ctx.request):
+    pre = ctx.signers.signin.loads(read_cookies(ctx.request).get(SIGNIN_COOKIE))
+    if pre is None or not pre.csrf_matches(ctx.form.get("csrf_token")) or not same_origin(ctx.request):
         return _form(ctx, status=403, error="The sign-in form expired. Please enter your password again.")
     address = _address(ctx.request)
     settings = ctx.settings
@@ -70,8 +78,8 @@ def signin() -> Response:
     session = Session.new(lifetime_seconds=settings.PORTAL_SESSION_HOURS * 3600)
     logger.info("portal sign-in")
     cookies = [
-        web.session_cookie(ctx.signers.session.dumps(session), session.expires_at - time.time()),
-        web.cleared_cookie(SIGNIN_COOKIE),
+        session_cookie(ctx.signers.session.dumps(session), session.expires_at - time.time()),
+        cleared_cookie(SIGNIN_COOKIE),
     ]
     return web.redirect(web.safe_next(ctx.request, ctx.form.get("next")), cookies)
 
@@ -81,11 +89,11 @@ def signin() -> Response:
 def signout(ctx: PortalRequest) -> Response:
     assert ctx.session is not None
     ctx.services.portal_sessions.revoke(ctx.session.sid, ctx.session.expires_at)
-    return web.redirect(ctx.url("/signin", notice="signed-out"), [web.cleared_cookie()])
+    return web.redirect(ctx.url("/signin", notice="signed-out"), [cleared_cookie()])
 
 
 def attempt_sign_in(
-    throttle: Any, address: str, password_is_right: Callable[[], bool]
+    throttle: SignInThrottle, address: str, password_is_right: Callable[[], bool]
 ) -> bool | ThrottleVerdict:
     """Count the attempt first (atomically), then check the password: True, False, or the
     throttle's refusal (a ThrottleVerdict) when this address has used up its attempts."""
@@ -115,7 +123,7 @@ def _form(ctx: PortalRequest, status: int = 200, error: str | None = None) -> Re
         )
     pre = Session.new(lifetime_seconds=web.SIGNIN_FORM_SECONDS)
     ctx.set_cookies.append(
-        web.session_cookie(
+        session_cookie(
             ctx.signers.signin.dumps(pre), web.SIGNIN_FORM_SECONDS, name=SIGNIN_COOKIE, same_site="Strict"
         )
     )

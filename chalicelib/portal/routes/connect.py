@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
-from chalicelib.portal import web
+from chalicelib.portal import sessions, web
 from chalicelib.portal.security import OAUTH_STATE_SECONDS
 from chalicelib.portal.web import FORM, PortalRequest, portal
 
@@ -48,11 +48,15 @@ def connect_start(ctx: PortalRequest, provider: str) -> Response:
         )
     except Exception as problem:
         return _page(
-            ctx, error=_plain(problem, f"Connecting {LABELS[provider]} could not start."), status=502
+            ctx,
+            error=web.plain_message(problem, f"Connecting {LABELS[provider]} could not start."),
+            status=502,
         )
     ctx.services.oauth_states.remember(attempt.state, provider, attempt.sid, attempt.expires_at)
     ctx.set_cookies.append(
-        web.session_cookie(ctx.signers.oauth.dumps(attempt), OAUTH_STATE_SECONDS, name=web.OAUTH_COOKIE)
+        sessions.session_cookie(
+            ctx.signers.oauth.dumps(attempt), OAUTH_STATE_SECONDS, name=sessions.OAUTH_COOKIE
+        )
     )
     return web.redirect(target, ctx.set_cookies)
 
@@ -66,8 +70,8 @@ def connect_callback(ctx: PortalRequest, provider: str) -> Response:
     if provider not in PROVIDERS or session is None or ctx.signers is None:
         return _page(ctx, error="That is not a connection this portal makes.", status=404)
     params = {k: ctx.query(k) for k in ("code", "state", "error", "accounts-server")}
-    attempt = ctx.signers.oauth.loads(web.read_cookies(ctx.request).get(web.OAUTH_COOKIE))
-    ctx.set_cookies.append(web.cleared_cookie(web.OAUTH_COOKIE))
+    attempt = ctx.signers.oauth.loads(sessions.read_cookies(ctx.request).get(sessions.OAUTH_COOKIE))
+    ctx.set_cookies.append(sessions.cleared_cookie(sessions.OAUTH_COOKIE))
     # The state must be in this browser's OAuth cookie (for this provider and session, within
     # ten minutes) *and* still stored server-side, where it is consumed: a replayed callback
     # finds it gone whatever cookie it carries.
@@ -84,7 +88,9 @@ def connect_callback(ctx: PortalRequest, provider: str) -> Response:
             provider, code, _redirect_uri(ctx, provider), accounts_server=params["accounts-server"] or None
         )
     except Exception as problem:
-        return _page(ctx, error=_plain(problem, f"{LABELS[provider]} could not be connected."), status=502)
+        return _page(
+            ctx, error=web.plain_message(problem, f"{LABELS[provider]} could not be connected."), status=502
+        )
     logger.info("connected through the portal", extra={"provider": provider})
     if result.needs_choice:
         return _tenant_page(ctx, result.tenants)
@@ -101,7 +107,9 @@ def choose_organisation_form(ctx: PortalRequest) -> Response:
         token_set = services.xero_tokens.current(Deadline(10.0))
         connections = services.xero_identity.connections(token_set.access_token or "", Deadline(10.0))
     except Exception as problem:
-        return _page(ctx, error=_plain(problem, "The Xero organisations could not be listed."), status=502)
+        return _page(
+            ctx, error=web.plain_message(problem, "The Xero organisations could not be listed."), status=502
+        )
     return _tenant_page(ctx, [_tenant(c) for c in connections if c.get("tenantType") == "ORGANISATION"])
 
 
@@ -114,7 +122,9 @@ def choose_organisation(ctx: PortalRequest) -> Response:
     try:
         result = ctx.services.connector.choose_tenant(tenant_id)
     except Exception as problem:
-        return _page(ctx, error=_plain(problem, "The organisation could not be chosen."), status=400)
+        return _page(
+            ctx, error=web.plain_message(problem, "The organisation could not be chosen."), status=400
+        )
     return _page(ctx, success=result.message, warnings=result.warnings)
 
 
@@ -155,15 +165,7 @@ def _tenant_page(ctx: PortalRequest, tenants: list[Any]) -> Response:
 
 
 def _tenant(connection: dict[str, Any]) -> Any:
-    from chalicelib.services.connect import Tenant
+    from chalicelib.models.connect import Tenant
 
     tenant_id = str(connection.get("tenantId"))
     return Tenant(tenant_id, str(connection.get("tenantName") or tenant_id))
-
-
-def _plain(problem: Exception, fallback: str) -> str:
-    message = getattr(problem, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    logger.exception("portal connect step failed", exc_info=problem)
-    return fallback + " Please try again in a minute."

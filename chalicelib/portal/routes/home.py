@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.web import PortalRequest, portal
+
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
 
 
 @portal.route("/", methods=["GET"])
@@ -20,11 +22,6 @@ def dashboard(ctx: PortalRequest) -> Response:
     )
 
 
-def schedule_hours(settings: Any) -> float:
+def schedule_hours(settings: Settings) -> float:
     """The schedule's interval (SYNC_SCHEDULE_HOURS, default 4), as the scheduled handler reads it."""
-    configured = getattr(settings, "SYNC_SCHEDULE_HOURS", None)
-    try:
-        value = float(configured if configured is not None else os.environ.get("SYNC_SCHEDULE_HOURS", "4"))
-    except ValueError:
-        return 4.0
-    return max(1.0, value)
+    return float(settings.SYNC_SCHEDULE_HOURS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
 from chalicelib.portal.web import FORM, PortalRequest, portal

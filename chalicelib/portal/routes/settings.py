@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal import web
+from chalicelib.portal.routes.home import schedule_hours
 from chalicelib.portal.web import FORM, PortalRequest, portal
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -32,7 +33,8 @@ def settings_page(ctx: PortalRequest) -> Response:
 @portal.route("/settings/notifications", methods=["POST"], content_types=[FORM])
 @web.page()
 def save_notifications(ctx: PortalRequest) -> Response:
-    from chalicelib.store.portal_settings import MAX_RECIPIENTS, PortalSettings
+    from chalicelib.models.portal import PortalSettings
+    from chalicelib.store.portal_settings import MAX_RECIPIENTS
 
     raw = ctx.form.get("recipients", "")
     only_problems = ctx.form.get("only_problems") in ("1", "on", "true")
@@ -58,14 +60,14 @@ def save_notifications(ctx: PortalRequest) -> Response:
 def _page(
     ctx: PortalRequest, recipients: str, only_problems: bool, error: str | None = None, status: int = 200
 ) -> Response:
-    from chalicelib.mapping import load_field_map, resolve_map_path
+    from chalicelib.mapping import resolve_map_path
 
     settings = ctx.settings
     path = resolve_map_path(settings.MAPPING_FILE or None)
     map_error, rows, yaml_text = None, [], ""
     try:
         yaml_text = path.read_text(encoding="utf-8")
-        rows = map_rows(load_field_map(settings.MAPPING_FILE or None))
+        rows = map_rows(ctx.services.field_map())
     except Exception as problem:
         map_error = getattr(problem, "message", None) or f"The field map {path.name} cannot be read."
     return ctx.render(
@@ -75,19 +77,13 @@ def _page(
         recipients=recipients,
         only_problems=only_problems,
         sender=settings.SUMMARY_EMAIL_FROM,
-        schedule_hours=_schedule_hours(settings),
+        schedule_hours=schedule_hours(settings),
         map_name=path.name,
         map_rows=rows,
         map_yaml=yaml_text,
         map_error=map_error,
         active="settings",
     )
-
-
-def _schedule_hours(settings: Any) -> float:
-    from chalicelib.portal.routes.home import schedule_hours
-
-    return schedule_hours(settings)
 
 
 def map_rows(field_map: Any) -> list[MapRow]:

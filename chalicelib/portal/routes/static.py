@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.portal.web import HERE, SECURITY_HEADERS, portal
 
@@ -19,7 +19,7 @@ def static_file(name: str) -> Response:
     if name not in TYPES:
         return Response(body="Not found", status_code=404, headers={"Content-Type": "text/plain"})
     body = (HERE / "static" / name).read_text(encoding="utf-8")
-    headers = {
+    headers: dict[str, str | list[str]] = {
         **SECURITY_HEADERS,
         "Content-Type": TYPES[name],
         # URLs carry the file's hash (?v=…), so a changed file gets a new URL.

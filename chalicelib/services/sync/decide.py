@@ -29,9 +29,12 @@ from chalicelib.errors import ConflictError, RejectedError
 from chalicelib.mapping import FieldMap, PreparedContact, writeback_fields
 from chalicelib.models.sync import AccountState, SyncAction, SyncStatus
 from chalicelib.services.sync import messages
+from chalicelib.timestamps import iso_seconds
 
 MAX_MERGE_HOPS = 5
 ACTIVE, ARCHIVED, ERASURE_REQUESTED = "ACTIVE", "ARCHIVED", "GDPRREQUEST"
+# services/bulk_sync.py still imports this name; the one definition is chalicelib.timestamps'.
+iso_now = iso_seconds
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def synced_record(
     contact_id: str, tenant_id: str, prepared: PreparedContact, now: datetime
 ) -> dict[str, Any]:
     """What our state records about an Account once Xero has accepted it."""
-    at = iso_now(now)
+    at = iso_seconds(now)
     return {
         "xero_contact_id": contact_id,
         "tenant_id": tenant_id,
@@ -276,8 +279,3 @@ def zoho_shows(
 def zoho_datetime(iso: str) -> str:
     """Zoho wants ISO 8601 with an offset and no fractional seconds."""
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-
-
-def iso_now(now: datetime) -> str:
-    """Our own timestamps: ISO 8601, UTC, to the second."""
-    return now.astimezone(UTC).isoformat(timespec="seconds")

@@ -9,7 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.store.budget import RateBudgetRepository, RateLimits
+from chalicelib.models.budget import RateLimits
+from chalicelib.store.budget import RateBudgetRepository
 from chalicelib.store.schema import create_table
 from chalicelib.xero.budget import XeroRateGate
 from tests.fakes import FakeClock

@@ -12,8 +12,9 @@ import requests
 from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, RateLimitedError
 from chalicelib.http import HttpService, RetryPolicy
+from chalicelib.models.budget import RateLimits
 from chalicelib.models.sync import TokenSet
-from chalicelib.store.budget import WINDOW_MARGIN, RateLimits
+from chalicelib.store.budget import WINDOW_MARGIN
 from chalicelib.xero.budget import XeroRateGate
 from chalicelib.xero.client import XeroClient
 from tests.scripted_http import Answer, Reply, prepared, reply, response_to, scripted_session

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.store.budget import WINDOW_MARGIN, RateBudgetRepository, RateLimits
+from chalicelib.models.budget import RateLimits
+from chalicelib.store.budget import WINDOW_MARGIN, RateBudgetRepository
 from tests.unit.budget.conftest import TABLE, TENANT, CountingClient, FakeClock, repository
 
 SMALL = RateLimits(minute=3, day=5, concurrent=2)

@@ -13,7 +13,7 @@ import requests
 from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.http import HttpService, RetryPolicy
-from chalicelib.store.budget import RateLimits
+from chalicelib.models.budget import RateLimits
 from chalicelib.xero.budget import XeroRateGate
 from tests.emf import NAMESPACE, documents, metrics_on, unit_of, values
 from tests.scripted_http import Answer, Reply, prepared, reply, response_to, scripted_session

@@ -11,9 +11,9 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from chalicelib.models.portal import PortalSettings
 from chalicelib.models.runs import AccountResult, Run, RunAccount, RunState, WindowKind
 from chalicelib.services.notify import RunSummaryNotifier, SesMailer, build_summary
-from chalicelib.store.portal_settings import PortalSettings
 
 SENDER = "sync@finance.example"
 

@@ -13,10 +13,10 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.models.portal import PortalSettings
 from chalicelib.models.runs import StartRunRequest
 from chalicelib.portal.filters import duration
 from chalicelib.portal.security import hash_password
-from chalicelib.store.portal_settings import PortalSettings
 from tests.portal_browser import PASSWORD, Browser, app_with, set_cookies, signed_in_browser
 from tests.unit.portal.conftest import TABLE
 from tests.unit.portal.fakes import FakeRuns

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.models.portal import PortalSettings
 from chalicelib.store.portal_settings import (
-    PortalSettings,
     PortalSettingsRepository,
     SessionRevocations,
     SignInThrottle,

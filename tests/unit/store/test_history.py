@@ -116,7 +116,7 @@ def test_cursor_is_opaque_base64_of_the_key(repo: HistoryRepository) -> None:
 
     assert cursor is not None
     decoded = json.loads(base64.urlsafe_b64decode(cursor))
-    assert set(decoded) == {"pk", "sk"} and decoded["pk"] == "ACCOUNT#1001"
+    assert set(decoded) == {"pk", "sk"} and decoded["pk"] == {"S": "ACCOUNT#1001"}
 
 
 @pytest.mark.parametrize(
