@@ -27,6 +27,7 @@ SECRET_KEYS = (
     "ADMIN_TOKEN",
     "ADMIN_PASSWORD_HASH",
     "SESSION_SECRET",
+    "XERO_WEBHOOK_KEY",
 )
 
 
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
     XERO_MINUTE_LIMIT: int = Field(default=60, ge=1, le=60)
     XERO_CONCURRENT_LIMIT: int = Field(default=5, ge=1, le=5)
     XERO_DAY_LIMIT: int = Field(default=5000, ge=1, le=5000)
+    # Xero → Zoho CRM: the webhook's signing key (developer portal › Webhooks), and whether a
+    # contact created in Xero creates its Account in Zoho CRM.
+    XERO_WEBHOOK_KEY: SecretStr = SecretStr("")
+    XERO_CREATES_ACCOUNTS: bool = True
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")
