@@ -287,6 +287,7 @@ class Container:
                 lambda: self.xero.organisation_short_code(Deadline(5.0)),
             ),
             lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
+            snapshots=self.snapshots,
         )
         return AccountSyncer(deps)
 
@@ -391,6 +392,35 @@ class Container:
                 names[str(connection.get("tenantId"))] = connection.get("tenantName")
             names.setdefault(tenant_id, None)
         return names[tenant_id]
+
+    # --- Xero → Zoho CRM (services/xero_inbound.py) ----------------------------
+
+    @cached_property
+    def snapshots(self) -> Any:
+        from chalicelib.store.snapshots import SnapshotRepository
+
+        return SnapshotRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def xero_inbound(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.xero_inbound import InboundDependencies, XeroInbound
+
+        s = self.settings
+        return XeroInbound(
+            InboundDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                states=self.states,
+                snapshots=self.snapshots,
+                history=self.history,
+                locks=self.locks,
+                field_map=lambda: load_field_map(s.MAPPING_FILE or None),
+                contact_url=self.syncer.deps.links.contact_url,
+                creates_accounts=s.XERO_CREATES_ACCOUNTS,
+                lock_seconds=s.ACCOUNT_LOCK_SECONDS,
+            )
+        )
 
 
 def container() -> Container:
