@@ -173,10 +173,14 @@ class XeroInbound:
         snapshot = self.deps.snapshots.get(account_id)
         primary = self._primary(account_id, account, snapshot, field_map, deadline)
         decision = decide_linked(contact, account, primary, snapshot, fields)
+        if decision.verdict is InboundVerdict.STALE:
+            return InboundOutcome(contact_id, decision.verdict, account_id)
+        now = self.deps.now()
+        self._own_identity(tenant_id, contact, account_id, deadline)
+        self._link_state(account_id, tenant_id, contact_id, contact, now)
         if decision.verdict is not InboundVerdict.UPDATE:
             self._save_snapshot(snapshot, account_id, tenant_id, contact, fields, account, primary)
             return InboundOutcome(contact_id, decision.verdict, account_id)
-        now = self.deps.now()
         url = self.deps.contact_url(contact_id)
         try:
             primary_id = self._write_person(
@@ -191,7 +195,6 @@ class XeroInbound:
         self._save_snapshot(
             snapshot, account_id, tenant_id, contact, fields, merged_account, merged_primary, primary_id
         )
-        self._link_state(account_id, tenant_id, contact_id, contact, now)
         self._history(
             account_id, contact_id, SyncStatus.SYNCED, SyncAction.UPDATED, messages.FROM_XERO_UPDATED
         )
@@ -304,14 +307,27 @@ class XeroInbound:
                 deadline,
             )
             message = refused.message
-        numbered = self._number_in_xero(contact_id, account_id, deadline) or contact
+        # Xero's answer is the contact as it is now, maybe with edits this delivery never read:
+        # the snapshot keeps the version applied, so the event for those edits still writes them.
+        self._number_in_xero(contact_id, account_id, deadline)
         account = {**decision.account_fields, "id": account_id}
         self._save_snapshot(
-            None, account_id, tenant_id, numbered, fields, account, decision.contact_fields, primary_id
+            None, account_id, tenant_id, contact, fields, account, decision.contact_fields, primary_id
         )
         self._link_state(account_id, tenant_id, contact_id, contact, now)
         self._history(account_id, contact_id, SyncStatus.SYNCED, SyncAction.CREATED, message)
         return InboundOutcome(contact_id, InboundVerdict.CREATE, account_id, message)
+
+    def _own_identity(
+        self, tenant_id: str, contact: dict[str, Any], account_id: str, deadline: Deadline
+    ) -> None:
+        """A linked contact without a Contact Code (linked by Xero ID, or after a crash) gets the
+        Account id as its code, and the claim records the Account; a code someone set stays."""
+        if str(contact.get("ContactNumber") or "").strip():
+            return
+        contact_id = str(contact["ContactID"]).lower()
+        self.deps.snapshots.record_account(tenant_id, contact_id, account_id)
+        self._number_in_xero(contact_id, account_id, deadline)
 
     def _number_in_xero(self, contact_id: str, account_id: str, deadline: Deadline) -> dict[str, Any] | None:
         """Set the contact's ContactNumber (Contact Code) to the Account id: identity from now on."""
