@@ -328,6 +328,18 @@ def test_summary_recipients_are_checked_and_saved(signed_in: Browser) -> None:
     assert b"Account \xe2\x80\xba Account_Name" in page.body
 
 
+def test_settings_show_which_way_each_field_flows(signed_in: Browser) -> None:
+    import re
+
+    page = signed_in.get("/portal/settings").body.decode()
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]*)</th><td>[^<]*</td><td>([^<]*)</td>', page))
+    assert rows["Name"] == "both ways"
+    assert rows["Phones (DEFAULT) › PhoneNumber"] == "both ways"
+    assert rows["Phones (FAX) › PhoneNumber"] == "Zoho → Xero"
+    assert rows["ContactNumber"] == "Zoho → Xero"
+    assert rows["Phones (DEFAULT) › PhoneType"] == ""  # a fixed value flows nowhere
+
+
 def test_pages_carry_security_headers(signed_in: Browser) -> None:
     page = signed_in.get("/portal")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
