@@ -200,6 +200,10 @@ class BatchSyncer:
         contact_id = str(result.contact_id)
         synced = synced_record(contact_id, tenant_id, item.prepared, self.deps.now())
         item.new_state = replace(item.state, **synced, last_run_id=run.run_id, last_action=action.value)
+        # The pair's last synced values, as a click records them (echo-free Xero → Zoho).
+        self.deps.single.remember_pair(
+            item.account_id, tenant_id, dict(result.contact), item.prepared, self.deps.field_map()
+        )
         item.warnings += result.warnings
         item.outcome = self._outcome(run, item, AccountResult(action.value), message, contact_id)
         item.history = self._history(run, item, SyncStatus.SYNCED, action, message, contact_id)

@@ -174,7 +174,7 @@ class AccountSyncer:
             raise messages.rejection_from_xero(result.errors, prepared.xero_contact.get("Name"))
         contact_id = str(result.contact_id)
         state = self._save_state(state, **synced_record(contact_id, tenant_id, prepared, self.deps.now()))
-        self._remember_pair(request.account_id, tenant_id, result.contact, prepared, field_map)
+        self.remember_pair(request.account_id, tenant_id, result.contact, prepared, field_map)
         outcome = SyncOutcome(
             account_id=request.account_id,
             status=SyncStatus.SYNCED,
@@ -188,7 +188,7 @@ class AccountSyncer:
         self._write_back(request, field_map, account, outcome, state)
         return outcome
 
-    def _remember_pair(
+    def remember_pair(
         self,
         account_id: str,
         tenant_id: str,
