@@ -261,6 +261,7 @@ class Container:
                 batch_size=s.RUN_BATCH_SIZE,
                 overlap_seconds=s.RUN_OVERLAP_SECONDS,
                 stale_after_seconds=s.RUN_STALE_SECONDS,
+                xero_runs=self.xero_runs,
             )
         )
 
@@ -420,6 +421,15 @@ class Container:
                 creates_accounts=s.XERO_CREATES_ACCOUNTS,
                 lock_seconds=s.ACCOUNT_LOCK_SECONDS,
             )
+        )
+
+    @cached_property
+    def xero_runs(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.xero_runs import XeroRuns
+
+        return XeroRuns(
+            self.xero_inbound, self.run_store, lambda: load_field_map(self.settings.MAPPING_FILE or None)
         )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RejectedError, RetriableError
 from chalicelib.mapping import FieldMap
-from chalicelib.mapping.directions import FlowField, fields_to_zoho, zoho_side
+from chalicelib.mapping.directions import FlowField, fields_to_zoho, zoho_side, zoho_writes
 from chalicelib.mapping.validate import choose_primary, own_contacts
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncStatus, Trigger
 from chalicelib.services.sync import messages
@@ -189,13 +189,13 @@ class XeroInbound:
             update = {**decision.account_fields, **shown_in_zoho(field_map, contact_id, url, now)}
             self._write("PUT", "Accounts", {"id": account_id, **update}, field_map, fields, contact, deadline)
         except ZohoRefused as refused:
-            return self._refused(tenant_id, contact_id, account_id, refused, field_map, url, deadline)
+            return self.report_refusal(tenant_id, contact_id, account_id, refused, field_map, deadline)
         merged_account = {**account, **decision.account_fields}
         merged_primary = {**(primary or {}), **decision.contact_fields}
         self._save_snapshot(
             snapshot, account_id, tenant_id, contact, fields, merged_account, merged_primary, primary_id
         )
-        self._history(
+        self.history(
             account_id, contact_id, SyncStatus.SYNCED, SyncAction.UPDATED, messages.FROM_XERO_UPDATED
         )
         return InboundOutcome(contact_id, InboundVerdict.UPDATE, account_id, messages.FROM_XERO_UPDATED)
@@ -297,13 +297,12 @@ class XeroInbound:
         try:
             primary_id = self._write_person(account_id, None, decision, field_map, fields, contact, deadline)
         except ZohoRefused as refused:  # the Account stands; the person waits for a fix in Xero
-            self._refused(
+            self.report_refusal(
                 tenant_id,
                 contact_id,
                 account_id,
                 refused,
                 field_map,
-                self.deps.contact_url(contact_id),
                 deadline,
             )
             message = refused.message
@@ -315,7 +314,7 @@ class XeroInbound:
             None, account_id, tenant_id, contact, fields, account, decision.contact_fields, primary_id
         )
         self._link_state(account_id, tenant_id, contact_id, contact, now)
-        self._history(account_id, contact_id, SyncStatus.SYNCED, SyncAction.CREATED, message)
+        self.history(account_id, contact_id, SyncStatus.SYNCED, SyncAction.CREATED, message)
         return InboundOutcome(contact_id, InboundVerdict.CREATE, account_id, message)
 
     def _own_identity(
@@ -360,6 +359,13 @@ class XeroInbound:
         [answer] = write(module, [record], deadline)
         if str(answer.get("code")) == "SUCCESS":
             return str((answer.get("details") or {}).get("id") or record.get("id"))
+        raise self.refusal(answer, fields, contact)
+
+    def refusal(
+        self, answer: dict[str, Any], fields: list[FlowField], contact: dict[str, Any]
+    ) -> ZohoRefused:
+        """Zoho's answer for one record as words saying what to fix in Xero (RetriableError
+        raised for a fault on Zoho's side, which a later attempt fixes)."""
         code = str(answer.get("code") or "")
         api_name = (answer.get("details") or {}).get("api_name")
         flow = next((f for f in fields if f.source.field == api_name), None)
@@ -367,26 +373,26 @@ class XeroInbound:
         name = str(contact.get("Name") or "")
         if code in ("", "INTERNAL_ERROR"):
             raise RetriableError("Zoho CRM could not save the change; trying again shortly.", detail=code)
-        raise ZohoRefused(messages.zoho_refusal_message(code, label, flow.key if flow else None, name), code)
+        return ZohoRefused(messages.zoho_refusal_message(code, label, flow.key if flow else None, name), code)
 
-    def _refused(
+    def report_refusal(
         self,
         tenant_id: str,
         contact_id: str,
         account_id: str,
         refused: ZohoRefused,
         field_map: FieldMap,
-        url: str | None,
         deadline: Deadline,
     ) -> InboundOutcome:
         """Shown on the Account (its sync fields and timeline) and on the Xero contact (History)."""
+        url = self.deps.contact_url(contact_id)
         shown = shown_in_zoho(field_map, contact_id, url, self.deps.now(), refused.message)
         shown[field_map.writeback.status] = SyncStatus.REJECTED.value
         try:
             self.deps.zoho.update_records("Accounts", [{"id": account_id, **shown}], deadline)
         except Exception:  # the timeline and Xero's note still say it
             logger.warning("could not show the refusal on the account", extra={"account_id": account_id})
-        self._history(
+        self.history(
             account_id, contact_id, SyncStatus.REJECTED, SyncAction.NONE, refused.message, refused.code
         )
         self._note_in_xero(contact_id, refused.message, deadline)
@@ -398,6 +404,23 @@ class XeroInbound:
                 logger.warning("xero refused the history note", extra={"contact_id": contact_id})
         except Exception:  # a note that cannot be written never hides the refusal elsewhere
             logger.warning("could not add a history note in xero", extra={"contact_id": contact_id})
+
+    def remember(
+        self,
+        snapshot: LinkSnapshot,
+        account_id: str,
+        tenant_id: str,
+        contact: dict[str, Any],
+        fields: list[FlowField],
+        decision: InboundDecision,
+    ) -> None:
+        """After a run's write: the snapshot moves to what both sides now hold."""
+        account, primary = zoho_writes(dict(snapshot.zoho), fields)
+        account.update(decision.account_fields)
+        primary.update(decision.contact_fields)
+        self._save_snapshot(
+            snapshot, account_id, tenant_id, contact, fields, account, primary, snapshot.primary_contact_id
+        )
 
     def _save_snapshot(
         self,
@@ -445,7 +468,7 @@ class XeroInbound:
         except StaleStateError:
             logger.info("account state saved meanwhile", extra={"account_id": account_id})
 
-    def _history(
+    def history(
         self,
         account_id: str,
         contact_id: str,
@@ -453,6 +476,8 @@ class XeroInbound:
         action: SyncAction,
         message: str,
         detail: str | None = None,
+        *,
+        run_id: str | None = None,
     ) -> None:
         self.deps.history.add(
             HistoryEntry(
@@ -464,6 +489,7 @@ class XeroInbound:
                 message=message,
                 xero_contact_id=contact_id,
                 detail=detail,
+                run_id=run_id,
             )
         )
 
