@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from sandbox.stack import LocalStack
-from tests.integration.test_runs import admin, drive, run_all, runs_queue, start  # noqa: F401  (fixtures)
+from tests.integration.test_runs import admin, drive, run_all, runs_queue, start  # noqa: F401, F811  (fixtures)
 
 
 def _default_phone(contact: dict[str, Any]) -> str:
@@ -21,7 +21,8 @@ def _default_phone(contact: dict[str, Any]) -> str:
 
 
 def test_an_unknown_direction_is_refused_with_the_two_that_exist(
-    start: Callable[..., httpx.Response], live: LocalStack
+    start: Callable[..., httpx.Response],  # noqa: F811
+    live: LocalStack,
 ) -> None:
     response = start("all", direction="both_ways")
     assert response.status_code == 400
@@ -30,7 +31,8 @@ def test_an_unknown_direction_is_refused_with_the_two_that_exist(
 
 
 def test_changed_xero_contacts_reach_their_accounts_in_few_calls(
-    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+    live: LocalStack,
+    run_all: Callable[..., dict[str, Any]],  # noqa: F811
 ) -> None:
     live.xero.reset(seed=False)
     live.zoho.reset(seed=False)
