@@ -11,13 +11,7 @@ from typing import Any
 import httpx
 
 from sandbox.stack import LocalStack
-from tests.integration.test_runs import admin, drive, run_all, runs_queue, start  # noqa: F401, F811  (fixtures)
-
-
-def _default_phone(contact: dict[str, Any]) -> str:
-    return next(
-        (p.get("PhoneNumber") or "") for p in contact.get("Phones") or [] if p["PhoneType"] == "DEFAULT"
-    )
+from tests.integration.test_runs import admin, drive, run_all, runs_queue, start  # noqa: F401  (fixtures)
 
 
 def test_an_unknown_direction_is_refused_with_the_two_that_exist(
