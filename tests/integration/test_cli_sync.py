@@ -93,7 +93,7 @@ def test_dry_run_writes_nothing_and_says_so(live: LocalStack, run_worker: Any) -
 def test_a_run_from_xero_to_zoho_is_started_with_direction(live: LocalStack, run_worker: Any) -> None:
     contact = live.xero.put_contact({"Name": "Made In Xero Ltd"})
 
-    code, out, _ = cli(live, "--days", "1", "--direction", "xero_to_zoho", "--token", TOKEN)
+    code, _, _ = cli(live, "--days", "1", "--direction", "xero_to_zoho", "--token", TOKEN)
 
     with admin(live) as api:
         run = api.get("/sync/runs").json()["runs"][0]

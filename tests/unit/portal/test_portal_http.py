@@ -191,6 +191,24 @@ def test_a_window_of_45_days_is_refused_with_the_allowed_range(signed_in: Browse
     assert runs.started == []
 
 
+def test_manual_sync_runs_either_direction(signed_in: Browser, runs: FakeRuns) -> None:
+    page = signed_in.get("/portal/sync")
+    assert b'<option value="xero_to_zoho"' in page.body
+    fields = {"window": "all", "direction": "xero_to_zoho", "csrf_token": signed_in.csrf()}
+    assert signed_in.post("/portal/sync", fields).status_code == 303
+    [(request, _)] = runs.started
+    assert request.direction == "xero_to_zoho"
+
+
+def test_an_unknown_direction_is_refused_in_plain_words(signed_in: Browser, runs: FakeRuns) -> None:
+    signed_in.get("/portal/sync")
+    fields = {"window": "all", "direction": "sideways", "csrf_token": signed_in.csrf()}
+    response = signed_in.post("/portal/sync", fields)
+    assert response.status_code == 400
+    assert "Choose a direction: Zoho CRM → Xero, or Xero → Zoho CRM." in response.body.decode()
+    assert runs.started == []
+
+
 def test_a_second_run_opens_the_one_in_progress(signed_in: Browser, runs: FakeRuns) -> None:
     first = runs.start(__import__("chalicelib.models.runs", fromlist=["x"]).StartRunRequest(window="all"))
     signed_in.get("/portal/sync")
