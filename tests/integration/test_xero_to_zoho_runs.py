@@ -58,3 +58,17 @@ def test_changed_xero_contacts_reach_their_accounts_in_few_calls(
     again = run_all({"days": 1}, direction="xero_to_zoho")  # nothing changed since: nothing written
     assert again["counts"]["unchanged"] == len(linked)
     assert not [c for c in live.zoho.calls() if c["method"] in ("PUT", "POST") and "/coql" not in c["path"]]
+
+
+def test_the_schedule_runs_the_direction_its_setting_names(
+    live: LocalStack,
+    runs_queue: Any,  # noqa: F811
+    drive: Callable[..., dict[str, Any]],  # noqa: F811
+    monkeypatch: Any,
+) -> None:
+    from chalicelib.handlers.schedule import scheduled_sync
+
+    monkeypatch.setenv("SYNC_SCHEDULE_DIRECTION", "xero_to_zoho")
+    started = scheduled_sync()
+    run = drive(started["run_id"])
+    assert (run["direction"], run["origin"]) == ("xero_to_zoho", "Schedule")
