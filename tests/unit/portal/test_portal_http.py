@@ -198,6 +198,8 @@ def test_manual_sync_runs_either_direction(signed_in: Browser, runs: FakeRuns) -
     assert signed_in.post("/portal/sync", fields).status_code == 303
     [(request, _)] = runs.started
     assert request.direction == "xero_to_zoho"
+    [run], _ = runs.list()
+    assert "Xero → Zoho CRM" in signed_in.get(f"/portal/runs/{run.run_id}").body.decode()
 
 
 def test_an_unknown_direction_is_refused_in_plain_words(signed_in: Browser, runs: FakeRuns) -> None:
