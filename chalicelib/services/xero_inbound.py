@@ -405,21 +405,27 @@ class XeroInbound:
         except Exception:  # a note that cannot be written never hides the refusal elsewhere
             logger.warning("could not add a history note in xero", extra={"contact_id": contact_id})
 
-    def remember(
+    def moved_snapshot(
         self,
         snapshot: LinkSnapshot,
-        account_id: str,
         tenant_id: str,
         contact: dict[str, Any],
         fields: list[FlowField],
         decision: InboundDecision,
-    ) -> None:
-        """After a run's write: the snapshot moves to what both sides now hold."""
+    ) -> LinkSnapshot:
+        """After a run's write: the snapshot moved to what both sides now hold."""
         account, primary = zoho_writes(dict(snapshot.zoho), fields)
         account.update(decision.account_fields)
         primary.update(decision.contact_fields)
-        self._save_snapshot(
-            snapshot, account_id, tenant_id, contact, fields, account, primary, snapshot.primary_contact_id
+        return next_snapshot(
+            snapshot,
+            snapshot.account_id,
+            tenant_id,
+            contact,
+            fields,
+            zoho_values=zoho_side(account, primary, fields),
+            primary_contact_id=snapshot.primary_contact_id,
+            at=self.deps.now(),
         )
 
     def _save_snapshot(
@@ -480,18 +486,66 @@ class XeroInbound:
         run_id: str | None = None,
     ) -> None:
         self.deps.history.add(
-            HistoryEntry(
-                account_id=account_id,
-                at=iso_now(self.deps.now()),
-                trigger=Trigger.XERO,
-                status=status,
-                action=action,
-                message=message,
-                xero_contact_id=contact_id,
-                detail=detail,
-                run_id=run_id,
-            )
+            self.history_entry(account_id, contact_id, status, action, message, detail, run_id=run_id)
         )
+
+    def history_entry(
+        self,
+        account_id: str,
+        contact_id: str,
+        status: SyncStatus,
+        action: SyncAction,
+        message: str,
+        detail: str | None = None,
+        *,
+        run_id: str | None = None,
+    ) -> HistoryEntry:
+        """A timeline entry of a change from Xero (trigger "Change in Xero")."""
+        return HistoryEntry(
+            account_id=account_id,
+            at=iso_now(self.deps.now()),
+            trigger=Trigger.XERO,
+            status=status,
+            action=action,
+            message=message,
+            xero_contact_id=contact_id,
+            detail=detail,
+            run_id=run_id,
+        )
+
+
+@dataclass(frozen=True)
+class Push:
+    """One pair a Zoho → Xero write just synced."""
+
+    account_id: str
+    tenant_id: str
+    xero_contact: dict[str, Any]  # Xero's answer
+    sent: dict[str, Any]  # what we sent, from Zoho
+    primary_contact_id: str | None
+
+
+def record_pushes(snapshots: Any, pushes: list[Push], field_map: FieldMap, now: datetime) -> None:
+    """`record_push` for a bulk batch: one batched read and one batched write for all of it."""
+    from chalicelib.mapping.directions import xero_side
+
+    fields = fields_to_zoho(field_map)
+    previous = snapshots.get_many([p.account_id for p in pushes])
+    snapshots.put_many(
+        [
+            next_snapshot(
+                previous.get(p.account_id),
+                p.account_id,
+                p.tenant_id,
+                p.xero_contact,
+                fields,
+                zoho_values=xero_side(p.sent, fields),
+                primary_contact_id=p.primary_contact_id,
+                at=now,
+            )
+            for p in pushes
+        ]
+    )
 
 
 def record_push(

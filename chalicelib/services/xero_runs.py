@@ -105,6 +105,12 @@ class XeroRuns:
         fields = fields_to_zoho(field_map)
         pairs = [_Pair(c) for c in self._contacts(run, tenant_id, contact_ids, deadline)]
         for pair in pairs:
+            pair.account_id = account_key(pair.contact) or self.deps.states.find_account_by_xero_contact(
+                tenant_id, pair.contact_id
+            )
+        snapshots = self.deps.snapshots.get_many([p.account_id for p in pairs if p.account_id])
+        for pair in pairs:
+            pair.snapshot = snapshots.get(pair.account_id) if pair.account_id else None
             self._decide(run, tenant_id, pair, field_map, fields, deadline)
         if not run.dry_run:
             self._write(run, tenant_id, [p for p in pairs if p.writes], field_map, fields, deadline)
@@ -141,10 +147,6 @@ class XeroRuns:
         deadline: Deadline,
     ) -> None:
         contact = pair.contact
-        pair.account_id = account_key(contact) or self.deps.states.find_account_by_xero_contact(
-            tenant_id, pair.contact_id
-        )
-        pair.snapshot = self.deps.snapshots.get(pair.account_id) if pair.account_id else None
         if pair.snapshot is None or not pair.snapshot.xero or not pair.snapshot.primary_contact_id:
             self._one_by_one(run, tenant_id, pair, field_map, fields, deadline)
             return
@@ -209,6 +211,7 @@ class XeroRuns:
             for pair, answer in zip(writing, answers, strict=False):
                 if str(answer.get("code")) != "SUCCESS":
                     refused[pair.contact_id] = self.inbound.refusal(answer, fields, pair.contact)
+        moved, timeline = [], []
         for pair in pairs:
             assert pair.account_id and pair.decision is not None and pair.snapshot is not None
             if pair.contact_id in refused:
@@ -217,18 +220,22 @@ class XeroRuns:
                 )
                 self._problem(run, pair, refused[pair.contact_id].message)
                 continue
-            self.inbound.remember(
-                pair.snapshot, pair.account_id, tenant_id, pair.contact, fields, pair.decision
+            moved.append(
+                self.inbound.moved_snapshot(pair.snapshot, tenant_id, pair.contact, fields, pair.decision)
             )
-            self.inbound.history(
-                pair.account_id,
-                pair.contact_id,
-                SyncStatus.SYNCED,
-                SyncAction.UPDATED,
-                messages.FROM_XERO_UPDATED,
-                run_id=run.run_id,
+            timeline.append(
+                self.inbound.history_entry(
+                    pair.account_id,
+                    pair.contact_id,
+                    SyncStatus.SYNCED,
+                    SyncAction.UPDATED,
+                    messages.FROM_XERO_UPDATED,
+                    run_id=run.run_id,
+                )
             )
             self._done(run, pair, InboundVerdict.UPDATE)
+        self.deps.snapshots.put_many(moved)  # batched and unconditional, like a bulk Zoho → Xero batch
+        self.deps.history.add_many(timeline)
 
     # --- outcomes ---------------------------------------------------------------
 

@@ -12,7 +12,7 @@ Saves are conditional on `version`, so two writers that read the same snapshot c
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
@@ -65,17 +65,52 @@ class SnapshotRepository:
     def save(self, snapshot: LinkSnapshot) -> LinkSnapshot:
         """Store it if nobody saved since it was read (version 0: none existed); StaleStateError if not."""
         stored = dataclasses.replace(snapshot, version=snapshot.version + 1)
-        values = {**dataclasses.asdict(stored), s.PK: s.account_pk(snapshot.account_id), s.SK: SNAPSHOT_SK}
-        values["entity"] = "SNAPSHOT"
         try:
             self._client.put_item(
-                TableName=self._table, Item=d.to_item(values), **_version_condition(snapshot.version)
+                TableName=self._table, Item=_snapshot_item(stored), **_version_condition(snapshot.version)
             )
         except ClientError as exc:
             if d.is_condition_failure(exc):
                 raise StaleStateError(snapshot.account_id, snapshot.version) from None
             raise
         return stored
+
+    def get_many(self, account_ids: list[str]) -> dict[str, LinkSnapshot]:
+        """Snapshots of these Accounts (BatchGetItem, 100 a call); missing ones are absent."""
+        found: dict[str, LinkSnapshot] = {}
+        unique = list(dict.fromkeys(account_ids))
+        for chunk in d.chunks(unique, 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": [_snapshot_key(i) for i in chunk], "ConsistentRead": True}
+            }
+            d.retry_unprocessed(
+                "BatchGetItem",
+                lambda req: self._batch_get(req, found),
+                request,
+                lambda req: sum(len(t["Keys"]) for t in req.values()),
+            )
+        return found
+
+    def put_many(self, snapshots: list[LinkSnapshot]) -> None:
+        """Store these (BatchWriteItem, 25 a call). Unconditional: a bulk batch writes what Xero
+        answered just now, the newest there is; a click or an event checks the version instead."""
+        items = [
+            {"PutRequest": {"Item": _snapshot_item(replace(s, version=s.version + 1))}} for s in snapshots
+        ]
+        for chunk in d.chunks(items, 25):
+            d.retry_unprocessed(
+                "BatchWriteItem",
+                lambda req: self._client.batch_write_item(RequestItems=req).get("UnprocessedItems") or {},
+                {self._table: chunk},
+                lambda req: sum(len(v) for v in req.values()),
+            )
+
+    def _batch_get(self, request: dict[str, Any], found: dict[str, LinkSnapshot]) -> dict[str, Any]:
+        response = self._client.batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(self._table, []):
+            snapshot = _snapshot(d.from_item(item))
+            found[snapshot.account_id] = snapshot
+        return response.get("UnprocessedKeys") or {}
 
     # --- claims ----------------------------------------------------------------
 
@@ -145,6 +180,12 @@ class SnapshotRepository:
         except ClientError as exc:
             if not d.is_condition_failure(exc):
                 raise
+
+
+def _snapshot_item(snapshot: LinkSnapshot) -> d.Item:
+    values = {**dataclasses.asdict(snapshot), s.PK: s.account_pk(snapshot.account_id), s.SK: SNAPSHOT_SK}
+    values["entity"] = "SNAPSHOT"
+    return d.to_item(values)
 
 
 def _snapshot_key(account_id: str) -> d.Item:
