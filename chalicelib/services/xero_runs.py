@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -153,7 +153,10 @@ class XeroRuns:
         account, primary = _as_zoho(pair.snapshot, fields)
         pair.decision = decide_linked(contact, account, primary, pair.snapshot, fields)
         if pair.decision.verdict is not InboundVerdict.UPDATE or run.dry_run:
-            self._done(run, pair, pair.decision.verdict, dry=run.dry_run)
+            verdict = pair.decision.verdict
+            if verdict is InboundVerdict.ECHO and pair.snapshot.last_run_id == run.run_id:
+                verdict = InboundVerdict.UPDATE  # this batch, delivered again: it did write it
+            self._done(run, pair, verdict, dry=run.dry_run)
             return
         url = self.deps.contact_url(pair.contact_id)
         shown = shown_in_zoho(field_map, pair.contact_id, url, self.now())
@@ -221,7 +224,12 @@ class XeroRuns:
                 self._problem(run, pair, refused[pair.contact_id].message)
                 continue
             moved.append(
-                self.inbound.moved_snapshot(pair.snapshot, tenant_id, pair.contact, fields, pair.decision)
+                replace(
+                    self.inbound.moved_snapshot(
+                        pair.snapshot, tenant_id, pair.contact, fields, pair.decision
+                    ),
+                    last_run_id=run.run_id,
+                )
             )
             timeline.append(
                 self.inbound.history_entry(

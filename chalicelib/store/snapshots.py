@@ -36,6 +36,8 @@ class LinkSnapshot:
     zoho: dict[str, str] = field(default_factory=dict)  # Zoho's values after the last sync
     xero_updated: str | None = None  # Xero's UpdatedDateUTC then (ISO 8601, UTC)
     synced_at: str | None = None
+    # The xero_to_zoho run whose batch wrote it: a redelivered batch reports "updated" again.
+    last_run_id: str | None = None
     version: int = 0
 
 

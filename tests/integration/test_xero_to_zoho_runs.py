@@ -54,6 +54,19 @@ def test_changed_xero_contacts_reach_their_accounts_in_few_calls(
     assert len(xero_calls) <= 3, [c["path"] for c in xero_calls]
     assert len(zoho_calls) <= 3 * math.ceil(len(linked) / 50), [c["path"] for c in zoho_calls]
 
+    # A batch SQS delivers again after it wrote (a crash before its outcomes were recorded):
+    # it writes nothing twice, and still reports what it did.
+    from chalicelib.deadline import Deadline
+    from chalicelib.wiring import container
+
+    live.zoho.clear_calls()
+    finished = container().runs.get(run["run_id"])
+    redelivered = container().xero_runs.sync_batch(
+        finished, [c["ContactID"] for c in linked[:50]], Deadline(30), final_attempt=False
+    )
+    assert {o.result.value for o in redelivered} == {"updated"}
+    assert not [c for c in live.zoho.calls() if c["method"] in ("PUT", "POST") and "/coql" not in c["path"]]
+
     live.zoho.clear_calls()
     again = run_all({"days": 1}, direction="xero_to_zoho")  # nothing changed since: nothing written
     assert again["counts"]["unchanged"] == len(linked)
