@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib import metrics, tracing
-from chalicelib.handlers import runs_queue, schedule, sync_queue, webhook
+from chalicelib.handlers import runs_queue, schedule, sync_queue, webhook, xero_webhook
 from chalicelib.handlers.admin_runs import admin_runs
 from chalicelib.observability import logger, wire_library_loggers
 from chalicelib.portal import portal
@@ -41,6 +41,12 @@ def health() -> dict[str, str]:
 @app.route("/webhooks/zoho", methods=["POST"], content_types=[webhook.JSON, webhook.FORM])
 def zoho_webhook() -> Response:
     return webhook.zoho_webhook(app.current_request)  # type: ignore[arg-type]  # set for every route
+
+
+@app.route("/webhooks/xero", methods=["POST"], content_types=[webhook.JSON])
+def xero_events() -> Response:
+    """Xero's signed contact events: 200/401 with an empty body, the work queued (Xero → Zoho CRM)."""
+    return xero_webhook.xero_webhook(app.current_request)  # type: ignore[arg-type]  # set for every route
 
 
 @app.on_sqs_message(queue=SYNC_QUEUE_NAME, batch_size=10)

@@ -59,6 +59,8 @@ TARGETS = {
     "projected_minutes_10000": 4.0,
     "cpu_ms_per_account": 2.0,
     "batch_worker_mb": 256,
+    "xero_to_zoho_1000_xero_calls": 3,
+    "xero_to_zoho_1000_zoho_calls": 60,
 }
 
 
@@ -177,12 +179,14 @@ def bulk(size: int, seed: int = 7) -> dict[str, Any]:
         invalid = sum(len(ids) for ids in generated["defects"].values())
         first = _measured_run(stack, meter, size)
         again = _measured_run(stack, meter, size)
+        from_xero = _xero_edits_run(stack, meter, size)
         return {
             "accounts": size,
             "contacts": generated["contacts"],
             "invalid_accounts": invalid,
             "first_full_sync": first,
             "nothing_changed": again,
+            "xero_to_zoho": from_xero,
             "batch_worker_peak_mb": _mb(meter.peak_bytes),
             "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
@@ -192,12 +196,24 @@ def bulk(size: int, seed: int = 7) -> dict[str, Any]:
         stack.stop()
 
 
-def _measured_run(stack: Any, meter: Meter, size: int) -> dict[str, Any]:
+def _xero_edits_run(stack: Any, meter: Meter, size: int, edits: int = 1000) -> dict[str, Any]:
+    """Up to 1,000 linked contacts edited in Xero (a new phone each), then a xero_to_zoho run."""
+    stack.xero.clock.advance(5)
+    linked = [c for c in stack.xero.contacts() if c.get("ContactNumber")][:edits]
+    for n, contact in enumerate(linked):
+        body = {k: v for k, v in contact.items() if k != "UpdatedDateUTC"}
+        body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": f"+64 9 {n:07d}"}]
+        stack.xero.put_contact(body)
+    result = _measured_run(stack, meter, len(linked), {"window": {"days": 1}, "direction": "xero_to_zoho"})
+    return {"changed_in_xero": len(linked), **result}
+
+
+def _measured_run(stack: Any, meter: Meter, size: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
     stack.xero.clear_calls()
     stack.zoho.clear_calls()
     cpu_before, probe_before = meter.cpu, meter.probe_cpu
     wall = time.monotonic()
-    run = _run_to_end(stack.app_url, {"window": "all"})
+    run = _run_to_end(stack.app_url, body or {"window": "all"})
     wall = time.monotonic() - wall
     cpu, probed = meter.cpu - cpu_before, meter.probe_cpu - probe_before
     # The probed batch's CPU (inflated by tracemalloc) is left out, and so are its Accounts.
@@ -344,7 +360,10 @@ def table(results: dict[str, Any]) -> str:
         for label, key in (
             ("first full sync", "first_full_sync"),
             ("again, nothing changed", "nothing_changed"),
+            ("Xero → Zoho, 1,000 edited", "xero_to_zoho"),
         ):
+            if key not in item:
+                continue
             r = item[key]
             lines.append(
                 f"{label:<28}{item['accounts']:>9}{r['xero_calls']:>7}{r['xero_calls_per_1000']:>7}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +27,7 @@ SECRET_KEYS = (
     "ADMIN_TOKEN",
     "ADMIN_PASSWORD_HASH",
     "SESSION_SECRET",
+    "XERO_WEBHOOK_KEY",
 )
 
 
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     XERO_MINUTE_LIMIT: int = Field(default=60, ge=1, le=60)
     XERO_CONCURRENT_LIMIT: int = Field(default=5, ge=1, le=5)
     XERO_DAY_LIMIT: int = Field(default=5000, ge=1, le=5000)
+    # Xero → Zoho CRM: the webhook's signing key (developer portal › Webhooks), and whether a
+    # contact created in Xero creates its Account in Zoho CRM.
+    XERO_WEBHOOK_KEY: SecretStr = SecretStr("")
+    XERO_CREATES_ACCOUNTS: bool = True
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")
@@ -99,6 +104,8 @@ class Settings(BaseSettings):
 
     # Bulk runs
     SYNC_SCHEDULE_HOURS: int = Field(default=4, ge=1, le=24)  # also read by app.py when packaging
+    # Which way the schedule's since-last-run runs go: zoho_to_xero | xero_to_zoho.
+    SYNC_SCHEDULE_DIRECTION: Literal["zoho_to_xero", "xero_to_zoho"] = "zoho_to_xero"
     RUN_BATCH_SIZE: int = Field(default=50, ge=1, le=50)  # Accounts per Xero POST (COQL IN allows 50)
     RUN_OVERLAP_SECONDS: float = Field(
         default=300.0, ge=0, le=86400

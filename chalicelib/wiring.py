@@ -311,6 +311,7 @@ class Container:
                 batch_size=s.RUN_BATCH_SIZE,
                 overlap_seconds=s.RUN_OVERLAP_SECONDS,
                 stale_after_seconds=s.RUN_STALE_SECONDS,
+                xero_runs=self.xero_runs,
             )
         )
 
@@ -339,6 +340,7 @@ class Container:
                 lambda: self.xero.organisation_short_code(Deadline(5.0)),
             ),
             lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
+            snapshots=self.snapshots,
         )
         return AccountSyncer(deps)
 
@@ -441,6 +443,44 @@ class Container:
         s = self.settings
         return RateLimits(
             minute=s.XERO_MINUTE_LIMIT, day=s.XERO_DAY_LIMIT, concurrent=s.XERO_CONCURRENT_LIMIT
+        )
+
+    # --- Xero → Zoho CRM (services/xero_inbound.py) ----------------------------
+
+    @cached_property
+    def snapshots(self) -> Any:
+        from chalicelib.store.snapshots import SnapshotRepository
+
+        return SnapshotRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def xero_inbound(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.xero_inbound import InboundDependencies, XeroInbound
+
+        s = self.settings
+        return XeroInbound(
+            InboundDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                states=self.states,
+                snapshots=self.snapshots,
+                history=self.history,
+                locks=self.locks,
+                field_map=lambda: load_field_map(s.MAPPING_FILE or None),
+                contact_url=self.syncer.deps.links.contact_url,
+                creates_accounts=s.XERO_CREATES_ACCOUNTS,
+                lock_seconds=s.ACCOUNT_LOCK_SECONDS,
+            )
+        )
+
+    @cached_property
+    def xero_runs(self) -> Any:
+        from chalicelib.mapping import load_field_map
+        from chalicelib.services.xero_runs import XeroRuns
+
+        return XeroRuns(
+            self.xero_inbound, self.run_store, lambda: load_field_map(self.settings.MAPPING_FILE or None)
         )
 
 

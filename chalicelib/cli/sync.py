@@ -68,6 +68,12 @@ def add_parser(subparsers: Any) -> None:
     window.add_argument("--retry", metavar="RUN_ID", help="re-run only the failed and rejected Accounts")
     parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     parser.add_argument(
+        "--direction",
+        choices=("zoho_to_xero", "xero_to_zoho"),
+        default="zoho_to_xero",
+        help="zoho_to_xero (default): Accounts into Xero; xero_to_zoho: Xero's changed contacts into Zoho CRM",
+    )
+    parser.add_argument(
         "--url",
         default=None,
         help="the service's address (default: $SYNC_SERVICE_URL, else http://127.0.0.1:$PORT, PORT 8000)",
@@ -120,7 +126,8 @@ def _start(api: ServiceApi, args: argparse.Namespace) -> dict[str, Any]:
         body = {"dry_run": True} if args.dry_run else {}
         return _call(api, "POST", f"/sync/runs/{args.retry}/retry", json=body)
     window: Any = "all" if args.all else "since_last_run" if args.since_last_run else {"days": args.days}
-    return _call(api, "POST", "/sync/runs", json={"window": window, "dry_run": bool(args.dry_run)})
+    body = {"window": window, "dry_run": bool(args.dry_run), "direction": args.direction}
+    return _call(api, "POST", "/sync/runs", json=body)
 
 
 def _call(api: ServiceApi, method: str, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from chalicelib.mapping.xero_fields import Kind, XeroField
 
 Scope = Literal["account", "primary", "contact"]
+Direction = Literal["to_xero", "to_zoho", "both"]
+DIRECTIONS: tuple[Direction, ...] = ("to_xero", "to_zoho", "both")
 SCOPES: tuple[Scope, ...] = ("account", "primary", "contact")
 
 
@@ -44,6 +46,15 @@ class ValueSpec:
     lookup_labels: tuple[str, ...] = ()
     default: Any = None
     required: bool = False
+    direction: Direction = "to_xero"
+
+    @property
+    def to_xero(self) -> bool:
+        return self.direction != "to_zoho"
+
+    @property
+    def to_zoho(self) -> bool:
+        return self.direction != "to_xero"
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ class ValueModel(_Strict):
     default: str | int | float | bool | None = None
     label: str | None = Field(default=None, min_length=1)
     required: bool = False
+    # Which way the value flows: Zoho → Xero, Xero → Zoho, or both (mapping/directions.py).
+    direction: Literal["to_xero", "to_zoho", "both"] = "to_xero"
 
 
 class RepeatModel(_Strict):

@@ -202,12 +202,33 @@ def _parse_value(raw: Any, target: XeroField, path: str, *, in_repeat: bool) -> 
         lookup_labels=tuple(model.lookup or ()),
         default=model.default,
         required=model.required,
+        direction=model.direction,
     )
+    _check_direction(spec, path)
     if source is None:
         _check_fits(model.value, target, f"{path}.value")
     elif model.default is not None:
         _check_default(spec, path)
     return spec
+
+
+def _check_direction(spec: ValueSpec, path: str) -> None:
+    """A value that flows into Zoho must come from one Zoho field that can take it back."""
+    if spec.direction == "to_xero":
+        return
+    where = f"{path}.direction: {spec.direction}"
+    if spec.source is None:
+        raise _Bad(f"{where} needs a Zoho field ('from'); a fixed value cannot flow back into Zoho")
+    if spec.source.scope == "contact" or spec.source.field == "id":
+        raise _Bad(
+            f"{where} is only possible for an Account field or the primary contact's field "
+            f"({spec.source} cannot be written back); use direction: to_xero"
+        )
+    if spec.lookup is not None or spec.default is not None or spec.kind != "string":
+        raise _Bad(
+            f"{where} is only possible for plain text fields (no lookup, default or {spec.kind} "
+            "conversion); use direction: to_xero"
+        )
 
 
 def _value_model(raw: Any, path: str) -> ValueModel:

@@ -150,6 +150,8 @@ def _build(node: Node, ctx: _Context) -> _Built:
 def _build_value(spec: ValueSpec, ctx: _Context) -> _Built:
     if spec.source is None:
         return spec.constant, False  # a fixed value alone never makes an item worth sending
+    if not spec.to_xero:
+        return None, False  # direction: to_zoho — Xero's value flows into Zoho, never back
     record = ctx.record(spec.source.scope)
     raw = record.get(spec.source.field) if record is not None else None
     filled = not is_empty(raw)

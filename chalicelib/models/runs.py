@@ -74,6 +74,11 @@ ORIGIN_LABELS = {
 }
 
 
+ZOHO_TO_XERO = "zoho_to_xero"
+XERO_TO_ZOHO = "xero_to_zoho"
+DIRECTIONS = (ZOHO_TO_XERO, XERO_TO_ZOHO)
+
+
 class StartRunRequest(BaseModel):
     """Body of `POST /sync/runs`: {"window": "since_last_run" | "all" | {"days": N}, "dry_run": bool}."""
 
@@ -81,6 +86,17 @@ class StartRunRequest(BaseModel):
 
     window: Literal["since_last_run", "all"] | DaysWindow = "since_last_run"
     dry_run: bool = False
+    direction: str = ZOHO_TO_XERO
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _known_direction(cls, value: Any) -> Any:
+        if value not in DIRECTIONS:
+            raise ValueError(
+                f'direction must be "{ZOHO_TO_XERO}" (Zoho CRM to Xero, the default) or '
+                f'"{XERO_TO_ZOHO}" (Xero to Zoho CRM), not {value!r}'
+            )
+        return value
 
     @property
     def kind(self) -> WindowKind:
@@ -138,6 +154,7 @@ class Run:
     plan_cursor: dict[str, Any] | None = None
     last_step_first_batch: int = -1
     last_step_batch_count: int = 0
+    direction: str = ZOHO_TO_XERO  # xero_to_zoho: services/xero_runs.py plans and runs it
 
     def to_public(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -146,6 +163,7 @@ class Run:
             "window": self.window_label(),
             "window_kind": self.kind.value,
             "dry_run": self.dry_run,
+            "direction": self.direction,
             "trigger": self.trigger,
             "origin": self.origin_label(),
             "counts": dict(self.counts),

@@ -27,6 +27,7 @@ class Trigger(StrEnum):
     WORKFLOW = "workflow"
     RUN = "run"
     PORTAL = "portal"  # "Sync now" on an Account's page in the portal
+    XERO = "xero"  # a change made in Xero (its webhook, or a xero_to_zoho run)
 
 
 @dataclass

@@ -34,6 +34,7 @@ TRIGGER_LABELS = {
     "schedule": "Schedule",
     "retry": "Retry",
     "api": "API",
+    "xero": "Change in Xero",
     "cli": "CLI",
 }
 

@@ -54,6 +54,7 @@ class Work:
     writeback: dict[str, Any] | None = None
     history: HistoryEntry | None = None
     warnings: list[str] = field(default_factory=list)
+    pushed: dict[str, Any] | None = None  # the contact as Xero answered our write (the snapshot's Xero side)
 
     @property
     def target(self) -> str | None:

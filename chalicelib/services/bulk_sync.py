@@ -89,7 +89,34 @@ class BatchSyncer:
         else:
             self._write(run, to_write, tenant_id, deadline, final_attempt)
             self.records.record(run, list(work.values()), deadline, final_attempt)
+            self._remember_pairs(tenant_id, list(work.values()), field_map)
         return [item.outcome for item in work.values() if item.outcome is not None]
+
+    def _remember_pairs(self, tenant_id: str, items: list[Work], field_map: FieldMap) -> None:
+        """The last synced values of every pair written, in batched reads and writes (echo-free
+        Xero → Zoho: services/xero_inbound.py)."""
+        snapshots = getattr(self.deps.single.deps, "snapshots", None)
+        pushed = [i for i in items if i.pushed is not None and i.prepared is not None]
+        if snapshots is None or not pushed:
+            return
+        from chalicelib.services.xero_inbound import Push, record_pushes
+
+        record_pushes(
+            snapshots,
+            [
+                Push(
+                    i.account_id,
+                    tenant_id,
+                    i.pushed or {},
+                    i.prepared.xero_contact,
+                    i.prepared.primary_contact_id,
+                )
+                for i in pushed
+                if i.prepared is not None
+            ],
+            field_map,
+            self.deps.now(),
+        )
 
     # --- deciding -----------------------------------------------------------
 
@@ -200,6 +227,7 @@ class BatchSyncer:
         contact_id = str(result.contact_id)
         synced = synced_record(contact_id, tenant_id, item.prepared, self.deps.now())
         item.new_state = replace(item.state, **synced, last_run_id=run.run_id, last_action=action.value)
+        item.pushed = dict(result.contact)  # the pair's last synced values: see sync_batch
         item.warnings += result.warnings
         item.outcome = self._outcome(run, item, AccountResult(action.value), message, contact_id)
         item.history = self._history(run, item, SyncStatus.SYNCED, action, message, contact_id)

@@ -32,6 +32,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, InvalidRequestError, RateLimitedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap
 from chalicelib.models.runs import (
+    XERO_TO_ZOHO,
     AccountResult,
     Run,
     RunAccount,
@@ -61,6 +62,9 @@ logger = logging.getLogger(__name__)
 
 PLAN_PAGE = 2000  # COQL's maximum LIMIT
 XERO_PAGE = 1000  # Xero's maximum pageSize
+# Contacts per batch of a xero_to_zoho run (one Zoho PUT each). A batch's outcomes are
+# recorded in one DynamoDB transaction of at most 100 items, two of them the run's own.
+XERO_TO_ZOHO_BATCH = 50
 MAX_DEFERRALS = 400  # 15-minute waits: more than four days of rate limits
 MAX_SEEN = 5000  # contact-pass dedupe memory carried between plan steps
 # Plan phases that never list an Account twice in a run: Accounts by a keyset on
@@ -130,6 +134,7 @@ class RunDependencies:
     overlap_seconds: float = 300.0
     stale_after_seconds: float = 3600.0
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    xero_runs: Any = None  # xero_to_zoho runs: services/xero_runs.XeroRuns
 
 
 class RunService:
@@ -160,6 +165,7 @@ class RunService:
             days=request.days,
             since=since,
             until=_iso(now),
+            direction=request.direction,
         )
         return self._launch(run)
 
@@ -189,6 +195,7 @@ class RunService:
             dry_run=old.dry_run or dry_run,
             retry_of=run_id,
             until=_iso(now),
+            direction=old.direction,
         )
         return self._launch(run)
 
@@ -270,10 +277,10 @@ class RunService:
         if run.plan_step < step:
             return  # an older step is still to be committed; its message will come back
         before = self.deps.calls()
-        cursor = run.plan_cursor or {"phase": "index", "page": 1}
+        cursor = run.plan_cursor or _start(run)
         ids, next_cursor, index_page = self._plan_page(run, cursor, deadline)
         first = run.batches_total
-        size = self.deps.batch_size
+        size = XERO_TO_ZOHO_BATCH if run.direction == XERO_TO_ZOHO else self.deps.batch_size
         batches = [
             PlannedBatch(first + n, ids[start : start + size], phase=str(cursor["phase"]))
             for n, start in enumerate(range(0, len(ids), size))
@@ -323,6 +330,8 @@ class RunService:
         phase = cursor["phase"]
         if phase == "index":
             return self._index_page(run, cursor, deadline)
+        if phase == "xero":  # xero_to_zoho: the contacts Xero changed in the window
+            return self.deps.xero_runs.plan_page(run, cursor, deadline)
         if phase == "accounts":
             return self._accounts_page(run, cursor, deadline)
         if phase == "contacts":
@@ -430,7 +439,7 @@ class RunService:
         page, next_cursor = self.deps.runs.accounts(
             str(cursor["of"]), problems_only=True, limit=PLAN_PAGE, cursor=cursor.get("cursor")
         )
-        ids = [p.account_id for p in page if p.result in wanted]
+        ids = [_key(p, run) for p in page if p.result in wanted]
         if next_cursor:
             return ids, {**cursor, "cursor": next_cursor}, None
         return ids, None, None
@@ -442,6 +451,10 @@ class RunService:
         if batch is None or batch.status != "pending":
             return  # already accounted (a duplicate delivery)
         before = self.deps.calls()
+        if run.direction == XERO_TO_ZOHO:
+            outcomes = self.deps.xero_runs.sync_batch(run, batch[0], deadline, final_attempt=final_attempt)
+            self._account(run, number, outcomes, self._spent(before))
+            return
         index = self._index_for(run)
         outcomes = self.deps.batches.sync_batch(
             run, batch.account_ids, index, deadline, final_attempt=final_attempt
@@ -600,6 +613,23 @@ def _after(after: list[str] | None) -> str:
     return coql.any_of(
         f"Modified_Time > {moment}", coql.all_of(f"Modified_Time = {moment}", f"id > {record_id}")
     )
+
+
+def _start(run: Run) -> dict[str, Any]:
+    """A run's first plan step: Xero's index (Zoho → Xero), or Xero's changed contacts
+    (Xero → Zoho, whose retry goes straight to the contacts that failed)."""
+    if run.direction != XERO_TO_ZOHO:
+        return {"phase": "index", "page": 1}
+    if run.kind is WindowKind.RETRY:
+        return {"phase": "retry", "of": run.retry_of, "cursor": None}
+    return {"phase": "xero", "page": 1}
+
+
+def _key(outcome: RunAccount, run: Run) -> str:
+    """What a retry plans by: the Account (Zoho → Xero) or the Xero contact (Xero → Zoho)."""
+    if run.direction == XERO_TO_ZOHO:
+        return outcome.xero_contact_id or outcome.account_id
+    return outcome.account_id
 
 
 def _new_run_id(now: datetime) -> str:

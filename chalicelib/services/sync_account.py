@@ -71,6 +71,8 @@ class SyncDependencies:
     links: XeroLinks
     lock_seconds: float = 120.0
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # The pair's last synced values (store/snapshots.py), so Xero's echo of our write is ignored.
+    snapshots: Any = None
 
 
 @dataclass
@@ -172,6 +174,7 @@ class AccountSyncer:
             raise messages.rejection_from_xero(result.errors, prepared.xero_contact.get("Name"))
         contact_id = str(result.contact_id)
         state = self._save_state(state, **synced_record(contact_id, tenant_id, prepared, self.deps.now()))
+        self.remember_pair(request.account_id, tenant_id, result.contact, prepared, field_map)
         outcome = SyncOutcome(
             account_id=request.account_id,
             status=SyncStatus.SYNCED,
@@ -184,6 +187,29 @@ class AccountSyncer:
         self._record_history(request, state, SyncStatus.SYNCED, outcome.action, outcome.message)
         self._write_back(request, field_map, account, outcome, state)
         return outcome
+
+    def remember_pair(
+        self,
+        account_id: str,
+        tenant_id: str,
+        contact: dict[str, Any],
+        prepared: PreparedContact,
+        field_map: FieldMap,
+    ) -> None:
+        if self.deps.snapshots is None:
+            return
+        from chalicelib.services.xero_inbound import record_push
+
+        record_push(
+            self.deps.snapshots,
+            account_id,
+            tenant_id,
+            contact,
+            prepared.xero_contact,
+            prepared.primary_contact_id,
+            field_map,
+            self.deps.now(),
+        )
 
     # --- finishing ---------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Every entity lives in one table (pk/sk strings). The partition-key prefixes below
 are reserved; new entities pick a new prefix so they never collide:
 
-    ACCOUNT#{id}   sk STATE, HIST#...     (accounts.py, history.py)
+    ACCOUNT#{id}   sk STATE, HIST#..., SNAPSHOT   (accounts.py, history.py, snapshots.py)
+    XCLAIM#{tenant}#{contact}  sk CLAIM   (snapshots.py: creating a Xero contact's Account)
     TOKEN#{provider}  sk TOKEN            (tokens.py)
     LOCK#{name}    sk LOCK                (locks.py)
     RUN#{id}       sk RUN, BATCH#n, ACCT#{account}, XIDX#n   (runs.py)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.xero.budget import XeroRateGate
 
 RECONNECT = "Reconnect Xero from the portal (Connect › Xero) to fix this."
+HISTORY_NOTE_MAX = 2500  # Xero's limit on a history note's Details
 
 
 @dataclass
@@ -86,6 +87,41 @@ class XeroClient:
         )
         self._expect_ok(response, "listing Xero contacts")
         return list(response.json().get("Contacts") or [])
+
+    def get_contacts_by_ids(self, ids: list[str], deadline: Deadline) -> list[dict[str, Any]]:
+        """Many contacts in one call (`IDs=`, archived included); unknown ids are simply absent."""
+        if not ids:
+            return []
+        response = self._call("GET", "/Contacts", deadline, params={"IDs": ",".join(ids), "page": 1})
+        self._expect_ok(response, "reading changed Xero contacts")
+        return list(response.json().get("Contacts") or [])
+
+    def list_contacts_modified_since(
+        self, since: str | None, page: int, deadline: Deadline, *, page_size: int = 1000
+    ) -> list[dict[str, Any]]:
+        """One page of the contacts changed since `since` (HTTP date or ISO), archived included."""
+        headers = {"If-Modified-Since": since} if since else {}
+        response = self._call(
+            "GET",
+            "/Contacts",
+            deadline,
+            params={"page": page, "pageSize": page_size, "includeArchived": "true"},
+            headers=headers,
+        )
+        if response.status_code == 304:
+            return []
+        self._expect_ok(response, "listing changed Xero contacts")
+        return list(response.json().get("Contacts") or [])
+
+    def add_history_note(self, contact_id: str, details: str, deadline: Deadline) -> bool:
+        """A note on the contact's History and Notes, where an accountant sees it. False if Xero refused."""
+        response = self._call(
+            "PUT",
+            f"/Contacts/{_quote(contact_id)}/History",
+            deadline,
+            json={"HistoryRecords": [{"Details": details[:HISTORY_NOTE_MAX]}]},
+        )
+        return response.status_code == 200
 
     def organisation_short_code(self, deadline: Deadline) -> str | None:
         response = self._call("GET", "/Organisation", deadline)

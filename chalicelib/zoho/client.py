@@ -62,6 +62,31 @@ class ZohoClient:
         self._expect(response, (200, 202, 207, 400), "writing the sync result back to Zoho CRM")
         return list(response.json().get("data") or [])
 
+    def create_records(
+        self, module: str, records: list[dict[str, Any]], deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """Insert records without firing workflow rules; one answer per record (code SUCCESS or why not)."""
+        return self._write_records("POST", module, records, deadline, f"creating {module} in Zoho CRM")
+
+    def update_records(
+        self, module: str, records: list[dict[str, Any]], deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """Update records (each with its id) without firing workflow rules; one answer per record."""
+        return self._write_records("PUT", module, records, deadline, f"updating {module} in Zoho CRM")
+
+    def _write_records(
+        self, method: str, module: str, records: list[dict[str, Any]], deadline: Deadline, what: str
+    ) -> list[dict[str, Any]]:
+        if len(records) > MAX_UPDATE_RECORDS:
+            raise ValueError(f"Zoho accepts at most {MAX_UPDATE_RECORDS} records per call")
+        response = self._call(method, f"/{module}", deadline, json={"data": records, "trigger": []})
+        self._expect(response, (200, 201, 202, 207, 400), what)
+        rows = list(response.json().get("data") or [])
+        if not rows and response.status_code == 400:  # a refusal of the whole request
+            code, message = _zoho_error(response)
+            rows = [{"code": code, "message": message, "status": "error", "details": {}} for _ in records]
+        return rows
+
     def coql(self, query: str, deadline: Deadline) -> tuple[list[dict], bool]:
         response = self._call("POST", "/coql", deadline, json={"select_query": query})
         if response.status_code == 204:

@@ -12,7 +12,15 @@ from sandbox.specs import zoho_spec
 from . import coql
 from .errors import ZohoError, error_body, invalid_module, invalid_param, param_missing
 from .limits import update_credits
-from .metadata import API_USER_ID, MODULES, field_metadata, module_metadata, related_list_metadata, user_ref
+from .metadata import (
+    API_USER_ID,
+    MODULE_IDS,
+    MODULES,
+    field_metadata,
+    module_metadata,
+    related_list_metadata,
+    user_ref,
+)
 from .timefmt import format_datetime, parse_datetime
 from .validation import FieldError, check_value
 from .web import Call, empty_response, json_response, read_json
@@ -69,6 +77,8 @@ def _if_modified_since(call: Call) -> float | None:
 def records(sb: ZohoSandbox, call: Call, module: str) -> Response:
     if call.request.method == "PUT":
         return update_records(sb, call, module)
+    if call.request.method == "POST":
+        return create_records(sb, call, module)
     return list_records(sb, call, module)
 
 
@@ -244,14 +254,14 @@ def _violation_error(violation: str) -> ZohoError:
     )
 
 
-def _update_body(sb: ZohoSandbox, call: Call, path: str) -> dict[str, Any]:
+def _update_body(sb: ZohoSandbox, call: Call, path: str, method: str = "PUT") -> dict[str, Any]:
     body, ok = read_json(call.request)
     call.log["request_body"] = body
     if not ok or not isinstance(body, dict):
         raise ZohoError(400, "INVALID_DATA", "invalid data", {"reason": "the body must be a JSON object"})
     if sb.config.validate_requests:
         # Zoho (and its SDK) take numeric record ids although the spec says string.
-        violations = zoho_spec.request_errors("PUT", path, body, allow_numeric_ids=True)
+        violations = zoho_spec.request_errors(method, path, body, allow_numeric_ids=True)
         call.violations(violations)
         if violations:
             raise _violation_error(violations[0])
@@ -328,10 +338,98 @@ def _update_one(
         return error_body("INVALID_DATA", "the id given seems to be invalid", details), None
     try:
         values = _checked_values(sb, call, module, item, path)
+        _check_unique(sb, module, values, path, record["id"])
     except FieldError as exc:
         return exc.body, None
     sb.store.update(module, record["id"], values, now, API_USER_ID)
     return _success(sb, record), record
+
+
+# ---- inserts ----------------------------------------------------------------------------
+
+
+def create_records(sb: ZohoSandbox, call: Call, module: str) -> Response:
+    """POST /crm/v8/{module}: up to 100 records, each answered on its own (201 all created, 207
+    some, 400 none), mandatory fields and "no duplicates" fields checked like Zoho does."""
+    module = _module(module)
+    body = _update_body(sb, call, f"/crm/v8/{module}", "POST")
+    data = body["data"]
+    call.credits = update_credits(len(data))
+    results, created = [], []
+    with sb.lock:
+        now = sb.clock.now()
+        for index, item in enumerate(data):
+            result, record = _create_one(sb, call, module, index, item, now)
+            results.append(result)
+            if record is not None:
+                created.append(record)
+        fire = (
+            [sb.workflow_payload(module, record) for record in created] if _workflows_requested(body) else []
+        )
+    for payload in fire:
+        if payload is not None:
+            sb.automation.workflow(payload)
+    failures = [r for r in results if r["status"] != "success"]
+    if failures:
+        call.log["record_errors"] = failures
+    status = 201 if not failures else (400 if len(failures) == len(results) else 207)
+    return json_response(status, {"data": results})
+
+
+def _create_one(
+    sb: ZohoSandbox, call: Call, module: str, index: int, item: Any, now: float
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    path = f"$.data[{index}]"
+    if not isinstance(item, dict):
+        return error_body(
+            "INVALID_DATA", "invalid data", {"json_path": path, "expected_data_type": "jsonobject"}
+        ), None
+    try:
+        values = _checked_values(sb, call, module, {k: v for k, v in item.items() if k != "id"}, path)
+        for name, field in MODULES[module].items():
+            if field.mandatory and not field.is_lookup and values.get(name) in (None, ""):
+                raise FieldError(
+                    error_body(
+                        "MANDATORY_NOT_FOUND",
+                        "required field not found",
+                        {"api_name": name, "json_path": f"{path}.{name}"},
+                    )
+                )
+        _check_unique(sb, module, values, path, None)
+    except FieldError as exc:
+        return exc.body, None
+    record = sb.store.insert(module, values, now, API_USER_ID)
+    result = _success(sb, record)
+    result["message"] = "record added"
+    return result, record
+
+
+def _check_unique(
+    sb: ZohoSandbox, module: str, values: dict[str, Any], path: str, own_id: str | None
+) -> None:
+    """DUPLICATE_DATA when a "no duplicates" field repeats another record's value."""
+    for name in (sb.config.unique_fields or {}).get(module, []):
+        value = values.get(name)
+        if value in (None, ""):
+            continue
+        other = next((r for r in sb.store.all(module) if r.get(name) == value and r["id"] != own_id), None)
+        if other is not None:
+            raise FieldError(
+                error_body(
+                    "DUPLICATE_DATA",
+                    "duplicate data",
+                    {
+                        "api_name": name,
+                        "json_path": f"{path}.{name}",
+                        "duplicate_record": {
+                            "module": {"api_name": module, "id": MODULE_IDS[module]},
+                            "id": other["id"],
+                            "Owner": user_ref(other["Owner"]),
+                        },
+                        "more_records": False,
+                    },
+                )
+            )
 
 
 def _checked_values(

@@ -38,7 +38,7 @@ API_RULES = Map(
         Rule("/crm/v8/settings/related_lists", methods=["GET"], endpoint="related_lists"),
         Rule("/crm/v8/settings/modules", methods=["GET"], endpoint="modules"),
         Rule("/crm/v8/coql", methods=["POST"], endpoint="coql"),
-        Rule("/crm/v8/<module>", methods=["GET", "PUT"], endpoint="records"),
+        Rule("/crm/v8/<module>", methods=["GET", "PUT", "POST"], endpoint="records"),
         Rule("/crm/v8/<module>/<record_id>", methods=["GET", "PUT"], endpoint="record"),
         Rule("/crm/v8/<module>/<record_id>/<related>", methods=["GET"], endpoint="related"),
     ],

@@ -33,6 +33,9 @@ class ZohoSandboxConfig:
     # so the stand-in holds it to the stricter, older limits by default.
     coql_max_in_values: int = 50
     coql_max_select_fields: int = 50
+    # Fields set to "Do not allow duplicate values" in the org's layout, per module, e.g.
+    # {"Accounts": ["Xero_ID"]}: an insert or update repeating a value answers DUPLICATE_DATA.
+    unique_fields: dict[str, list[str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -47,5 +47,8 @@ def test_bench_at_twenty_accounts_writes_results_and_a_table(tmp_path: Path) -> 
     assert first["counts"]["created"] > 0 and first["xero_writes"] > 0
     assert again["counts"]["created"] == again["counts"]["updated"] == 0
     assert again["xero_writes"] == 0  # nothing changed: nothing written to Xero
+    from_xero = bulk["xero_to_zoho"]  # the linked contacts edited in Xero, then a xero_to_zoho run
+    assert from_xero["counts"]["updated"] == from_xero["changed_in_xero"] > 0
+    assert from_xero["xero_calls"] <= 3
     assert bulk["batch_worker_peak_mb"] is not None
     assert results["clicks"]["all"]["clicks"] == 6

@@ -90,6 +90,23 @@ def test_dry_run_writes_nothing_and_says_so(live: LocalStack, run_worker: Any) -
     assert not [c for c in live.xero.calls() if c["method"] in ("POST", "PUT") and "api.xro" in c["template"]]
 
 
+def test_a_run_from_xero_to_zoho_is_started_with_direction(live: LocalStack, run_worker: Any) -> None:
+    contact = live.xero.put_contact({"Name": "Made In Xero Ltd"})
+
+    code, _, _ = cli(live, "--days", "1", "--direction", "xero_to_zoho", "--token", TOKEN)
+
+    with admin(live) as api:
+        run = api.get("/sync/runs").json()["runs"][0]
+    assert run["direction"] == "xero_to_zoho"
+    assert code in (0, 1)  # the seeded Xero contacts include ones Zoho refuses
+    assert [a for a in live.zoho.records("Accounts") if a["Xero_ID"] == contact["ContactID"]]
+
+
+def test_an_unknown_direction_is_refused_before_anything_is_sent(live: LocalStack) -> None:
+    with pytest.raises(SystemExit):
+        cli(live, "--all", "--direction", "sideways", "--token", TOKEN)
+
+
 def test_wrong_token_is_refused_with_the_apis_message(live: LocalStack) -> None:
     code, _, err = cli(live, "--all", "--token", "not-the-token")
 

@@ -23,6 +23,9 @@ PUBLIC = {
     ("/portal/signin", "GET"),  # the sign-in form
     ("/portal/signin", "POST"),  # checks the password (behind its own CSRF cookie and the throttle)
     ("/portal/static/{name}", "GET"),  # CSS, JS and the icon
+    # Xero cannot send a credential of ours: its own HMAC signature is the guard, and Xero
+    # expects 401 with an empty body without it (tests/security/test_xero_webhook.py proves it).
+    ("/webhooks/xero", "POST"),
 }
 PARAMS = {
     "run_id": "20260301-000000-abcdef00",

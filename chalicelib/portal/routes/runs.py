@@ -53,6 +53,8 @@ def _run_body(values: dict[str, str]) -> dict[str, Any]:
     if window not in WINDOWS:
         raise ValueError("Choose which Accounts to sync.")
     body: dict[str, Any] = {"dry_run": values.get("dry_run") in ("1", "on", "true")}
+    if values.get("direction"):
+        body["direction"] = values["direction"]
     if window == "days":
         days = (values.get("days") or "").strip()
         if not days.isdigit() or not 1 <= int(days) <= 30:
@@ -67,6 +69,8 @@ def _plain_error(error: ValueError) -> str:
     text = str(error)
     if "days" in text.lower():
         return "Enter a number of days from 1 to 30."
+    if "direction" in text.lower():
+        return "Choose a direction: Zoho CRM → Xero, or Xero → Zoho CRM."
     return text.splitlines()[0] if text else "The form could not be read; check it and try again."
 
 

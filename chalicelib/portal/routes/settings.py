@@ -21,6 +21,7 @@ class MapRow:
     xero: str  # Xero field path
     zoho: str  # where the value comes from, in words
     notes: str  # required / default / lookup
+    direction: str = ""  # which way the value flows, in words
 
 
 @portal.route("/settings", methods=["GET"])
@@ -105,7 +106,7 @@ def _walk(node: Any, path: str, rows: list[MapRow]) -> None:
     elif isinstance(node, RepeatSpec):
         _walk(node.item, f"{path} (each other contact, up to {node.max_items})", rows)
     elif isinstance(node, ValueSpec):
-        rows.append(MapRow(path, _source(node), _notes(node)))
+        rows.append(MapRow(path, _source(node), _notes(node), _direction(node)))
 
 
 def _item_name(item: Any, index: int) -> str:
@@ -120,6 +121,19 @@ def _source(spec: Any) -> str:
     if spec.source is None:
         return f"fixed: {spec.constant}"
     return f"{SCOPE_WORDS.get(spec.source.scope, spec.source.scope)} › {spec.source.field}"
+
+
+DIRECTION_WORDS = {
+    "to_xero": "Zoho → Xero",
+    "to_zoho": "Xero → Zoho",
+    "both": "both ways",
+}
+
+
+def _direction(spec: Any) -> str:
+    if spec.source is None:
+        return ""
+    return DIRECTION_WORDS.get(spec.direction, spec.direction)
 
 
 def _notes(spec: Any) -> str:

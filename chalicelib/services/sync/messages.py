@@ -97,3 +97,51 @@ def rejection_from_xero(errors: list[str], name: object) -> RejectedError:
         "Account or its contacts in Zoho CRM, then sync again.",
         detail=text,
     )
+
+
+# --- Xero → Zoho CRM -------------------------------------------------------------------
+
+FROM_XERO_UPDATED = "Updated from Xero."
+FROM_XERO_CREATED = "Created from the Xero contact."
+
+_XERO_LABELS = {
+    "Name": "the contact name",
+    "AccountNumber": "the account number",
+    "FirstName": "the primary person's first name",
+    "LastName": "the primary person's last name",
+    "EmailAddress": "the primary person's email",
+}
+
+
+def xero_label(key: str | None) -> str:
+    """How the Xero screen names a mapped value (`key` as in mapping/directions.py)."""
+    if not key:
+        return "the contact's details"
+    if key in _XERO_LABELS:
+        return _XERO_LABELS[key]
+    if key.startswith("Phones["):
+        return "the phone number"
+    if key.startswith("Addresses["):
+        part = key.rsplit(".", 1)[-1]
+        return f"the postal address ({part})"
+    return key
+
+
+def zoho_refusal_message(code: str, zoho_label: str | None, xero_key: str | None, name: str) -> str:
+    """What Zoho CRM's refusal of a change from Xero means, and where to fix it (Xero)."""
+    field = zoho_label or "a field"
+    where = xero_label(xero_key)
+    if code == "MANDATORY_NOT_FOUND":
+        return (
+            f"Not synced to Zoho CRM: Zoho needs {field}, and the Xero contact “{name}” has no value for "
+            f"{where}. Fill it in on the contact in Xero; the change comes across on its own."
+        )
+    if code == "DUPLICATE_DATA":
+        return (
+            f"Not synced to Zoho CRM: another Zoho record already has this {field}, and Zoho is set to "
+            f"refuse duplicates there. Change {where} of “{name}” in Xero, or the other record in Zoho."
+        )
+    return (
+        f"Not synced to Zoho CRM: Zoho did not accept {field} from the Xero contact “{name}” ({code or 'no reason given'}). "
+        f"Correct {where} in Xero; the change comes across on its own."
+    )

@@ -171,7 +171,7 @@ def test_a_required_value_that_is_empty(tmp_path: Path, map_text: str, scope: st
     fm = extended(
         tmp_path,
         map_text,
-        "  AccountNumber: account.Account_Number\n",
+        "  AccountNumber: {from: account.Account_Number, direction: both}\n",
         f"  AccountNumber: {{from: {scope}.Title, required: true}}\n",
     )
     account = zoho_account(12)

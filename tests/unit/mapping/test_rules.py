@@ -336,7 +336,9 @@ def test_value_outside_a_xero_enum_is_rejected(tmp_path: Path, map_text: str) ->
 
 
 def test_account_level_email_names_the_field(tmp_path: Path, map_text: str) -> None:
-    text = map_text.replace("  EmailAddress: primary.Email\n", "  EmailAddress: account.Accounts_Email\n")
+    text = map_text.replace(
+        "  EmailAddress: {from: primary.Email, direction: both}\n", "  EmailAddress: account.Accounts_Email\n"
+    )
     fm = extended_map(tmp_path, text, "")
     message = rejection(zoho_account(12) | {"Accounts_Email": "billing@"}, [], fm)
     assert message == (
@@ -347,7 +349,7 @@ def test_account_level_email_names_the_field(tmp_path: Path, map_text: str) -> N
 
 def test_required_top_level_field(tmp_path: Path, map_text: str) -> None:
     text = map_text.replace(
-        "  AccountNumber: account.Account_Number\n",
+        "  AccountNumber: {from: account.Account_Number, direction: both}\n",
         "  AccountNumber: {from: account.Account_Number, required: true}\n",
     )
     fm = extended_map(tmp_path, text, "")

@@ -35,6 +35,7 @@ class FakeRuns:
             trigger=trigger,
             dry_run=request.dry_run,
             days=request.days,
+            direction=request.direction,
         )
         self.runs[run.run_id] = run
         return run

@@ -191,6 +191,26 @@ def test_a_window_of_45_days_is_refused_with_the_allowed_range(signed_in: Browse
     assert runs.started == []
 
 
+def test_manual_sync_runs_either_direction(signed_in: Browser, runs: FakeRuns) -> None:
+    page = signed_in.get("/portal/sync")
+    assert b'<option value="xero_to_zoho"' in page.body
+    fields = {"window": "all", "direction": "xero_to_zoho", "csrf_token": signed_in.csrf()}
+    assert signed_in.post("/portal/sync", fields).status_code == 303
+    [(request, _)] = runs.started
+    assert request.direction == "xero_to_zoho"
+    [run], _ = runs.list()
+    assert "Xero → Zoho CRM" in signed_in.get(f"/portal/runs/{run.run_id}").body.decode()
+
+
+def test_an_unknown_direction_is_refused_in_plain_words(signed_in: Browser, runs: FakeRuns) -> None:
+    signed_in.get("/portal/sync")
+    fields = {"window": "all", "direction": "sideways", "csrf_token": signed_in.csrf()}
+    response = signed_in.post("/portal/sync", fields)
+    assert response.status_code == 400
+    assert "Choose a direction: Zoho CRM → Xero, or Xero → Zoho CRM." in response.body.decode()
+    assert runs.started == []
+
+
 def test_a_second_run_opens_the_one_in_progress(signed_in: Browser, runs: FakeRuns) -> None:
     first = runs.start(__import__("chalicelib.models.runs", fromlist=["x"]).StartRunRequest(window="all"))
     signed_in.get("/portal/sync")
@@ -326,6 +346,18 @@ def test_summary_recipients_are_checked_and_saved(signed_in: Browser) -> None:
     page = signed_in.get("/portal/settings")
     assert b"Field map" in page.body
     assert b"Account \xe2\x80\xba Account_Name" in page.body
+
+
+def test_settings_show_which_way_each_field_flows(signed_in: Browser) -> None:
+    import re
+
+    page = signed_in.get("/portal/settings").body.decode()
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]*)</th><td>[^<]*</td><td>([^<]*)</td>', page))
+    assert rows["Name"] == "both ways"
+    assert rows["Phones (DEFAULT) › PhoneNumber"] == "both ways"
+    assert rows["Phones (FAX) › PhoneNumber"] == "Zoho → Xero"
+    assert rows["ContactNumber"] == "Zoho → Xero"
+    assert rows["Phones (DEFAULT) › PhoneType"] == ""  # a fixed value flows nowhere
 
 
 def test_pages_carry_security_headers(signed_in: Browser) -> None:

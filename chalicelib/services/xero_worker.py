@@ -1,0 +1,77 @@
+"""The sync queue's Xero messages: one per changed contact, all of a Lambda batch read in ONE call.
+
+Each message is done (synced, nothing to do, or refused and reported) or reported back for
+redelivery (a passing fault); after the queue's last delivery SQS moves it to the dead-letter
+queue. A message whose contact already failed in this batch goes back with it (FIFO order).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.deadline import Deadline
+from chalicelib.errors import FatalError, RejectedError, RetriableError
+from chalicelib.services.xero_inbound import XeroInbound
+from chalicelib.xero_queue import XeroContactMessage, read_message
+
+logger = logging.getLogger(__name__)
+
+
+def is_xero_record(record: dict[str, Any]) -> bool:
+    return read_message(str(record.get("body", ""))) is not None
+
+
+def process_xero_records(
+    records: list[dict[str, Any]], inbound: XeroInbound, deadline: Callable[[], Deadline]
+) -> list[str]:
+    """The message ids to redeliver."""
+    by_tenant: dict[str, list[tuple[str, XeroContactMessage]]] = defaultdict(list)
+    for record in records:
+        message = read_message(str(record.get("body", "")))
+        if message is not None:
+            by_tenant[message.tenant_id].append((str(record["messageId"]), message))
+    failed: list[str] = []
+    for tenant_id, messages in by_tenant.items():
+        failed += _one_tenant(tenant_id, messages, inbound, deadline())
+    return failed
+
+
+def _one_tenant(
+    tenant_id: str, messages: list[tuple[str, XeroContactMessage]], inbound: XeroInbound, deadline: Deadline
+) -> list[str]:
+    try:
+        contacts = inbound.fetch(tenant_id, [m.contact_id for _, m in messages], deadline)
+    except FatalError as error:
+        logger.warning("xero events dropped", extra={"reason": error.message, "events": len(messages)})
+        return []
+    except Exception:  # RetriableError, or a fault: every message comes back
+        logger.warning("reading changed xero contacts failed; retrying", exc_info=True)
+        return [message_id for message_id, _ in messages]
+    failed_contacts: set[str] = set()
+    for contact in contacts:
+        if not _synced(tenant_id, contact, inbound, deadline):
+            failed_contacts.add(str(contact.get("ContactID")).lower())
+    return [message_id for message_id, m in messages if m.contact_id in failed_contacts]
+
+
+def _synced(tenant_id: str, contact: dict[str, Any], inbound: XeroInbound, deadline: Deadline) -> bool:
+    contact_id = str(contact.get("ContactID"))
+    try:
+        outcome = inbound.sync_contact(tenant_id, contact, deadline)
+    except (RejectedError, FatalError) as error:
+        logger.warning("xero contact not synced", extra={"contact_id": contact_id, "reason": error.message})
+        return True
+    except RetriableError as error:
+        logger.info("xero contact will be retried", extra={"contact_id": contact_id, "reason": error.message})
+        return False
+    except Exception:  # a bug must not take the rest of the batch down with it
+        logger.exception("xero contact sync crashed; it will be retried", extra={"contact_id": contact_id})
+        return False
+    logger.info(
+        "xero contact synced",
+        extra={"contact_id": contact_id, "verdict": outcome.verdict.value, "account_id": outcome.account_id},
+    )
+    return True
