@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import ClientError
 
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s

@@ -133,7 +133,8 @@ DIRECTION_WORDS = {
 def _direction(spec: Any) -> str:
     if spec.source is None:
         return ""
-    return DIRECTION_WORDS.get(spec.direction, spec.direction)
+    direction: str = spec.direction
+    return DIRECTION_WORDS.get(direction, direction)
 
 
 def _notes(spec: Any) -> str:
