@@ -62,7 +62,15 @@ def session(pool_size: int, *, user_agent: str = USER_AGENT) -> requests.Session
     pool.mount("https://", adapter)
     pool.mount("http://", adapter)
     pool.headers["User-Agent"] = user_agent
+    # Without a session auth, requests reads ~/.netrc (or $NETRC) and replaces the Authorization
+    # header we set with a matching entry's login: a developer's netrc line for a Zoho or Xero
+    # host would silently swap our OAuth token. A no-op auth keeps our header as it is.
+    pool.auth = _keep_our_authorization
     return pool
+
+
+def _keep_our_authorization(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 @dataclass(frozen=True)

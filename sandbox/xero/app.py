@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -34,6 +34,7 @@ from sandbox.xero.webhooks import Webhooks
 from sandbox.xero.wire import JSON_TYPE, is_guid, new_guid, problem
 
 ADMIN_PREFIX = "/__sandbox__/"
+MAX_CALLS = 10_000  # the call log keeps the latest calls; counts cover everything (as the Zoho stand-in)
 READ_CONTACTS = ("accounting.contacts", "accounting.contacts.read")
 WRITE_CONTACTS = ("accounting.contacts",)
 READ_SETTINGS = ("accounting.settings", "accounting.settings.read")
@@ -120,7 +121,11 @@ class XeroSandbox:
         self.limiter = RateLimiter(self.config, self.clock)
         self.idempotency = IdempotencyCache(self.config, self.clock)
         self.books: dict[str, ContactBook] = {}
-        self._calls: list[dict[str, Any]] = []
+        # The call log keeps the latest MAX_CALLS calls (bounded memory however long it runs);
+        # the counts cover every call since the last reset or clear.
+        self._calls: deque[dict[str, Any]] = deque(maxlen=MAX_CALLS)
+        self._counts: Counter[str] = Counter()
+        self._total_calls = 0
         self.webhooks = Webhooks(self.config, self.clock.now)
         self.reset()
 
@@ -145,7 +150,7 @@ class XeroSandbox:
             self.limiter.reset()
             self.idempotency.reset()
             self.faults.clear()
-            self._calls.clear()
+            self._forget_calls()
             self.books = {t.tenant_id.lower(): ContactBook() for t in self.config.tenants}
             self.webhooks.reset()
             if self.config.seed if seed is None else seed:
@@ -291,11 +296,16 @@ class XeroSandbox:
     def call_counts(self) -> dict[str, int]:
         """Calls per `METHOD /path/template` (e.g. `GET /api.xro/2.0/Contacts/{ContactID}`)."""
         with self._lock:
-            return dict(Counter(f"{c['method']} {c['template']}" for c in self._calls))
+            return dict(self._counts)
 
     def clear_calls(self) -> None:
         with self._lock:
-            self._calls.clear()
+            self._forget_calls()
+
+    def _forget_calls(self) -> None:
+        self._calls.clear()
+        self._counts.clear()
+        self._total_calls = 0
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -306,7 +316,7 @@ class XeroSandbox:
                 "identity": self.identity.state(),
                 "rate_limits": self.limiter.state(),
                 "idempotency_keys": len(self.idempotency.entries),
-                "calls": len(self._calls),
+                "calls": self._total_calls,
                 "faults": self.faults.pending(),
             }
 
@@ -352,6 +362,8 @@ class XeroSandbox:
         with self._lock:
             entry["status"] = 0 if isinstance(response, _Dropped) else response.status_code
             self._calls.append(entry)
+            self._counts[f"{entry['method']} {entry['template']}"] += 1
+            self._total_calls += 1
         return response
 
     def _unrouted(self, allowed: set[str]) -> Response:

@@ -31,6 +31,9 @@ def fingerprint(method: str, url: str, tenant_id: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+MAX_ENTRIES = 5_000  # well over a day of bulk runs' POSTs at Xero's daily limit of 5,000 calls
+
+
 class IdempotencyCache:
     def __init__(self, config: XeroSandboxConfig, clock: Clock) -> None:
         self.config = config
@@ -49,4 +52,16 @@ class IdempotencyCache:
         return entry if entry.fingerprint == print_ else False
 
     def store(self, key: str, print_: str, status: int, body: bytes) -> None:
+        self.entries.pop(key, None)  # re-inserted last, so the dict stays oldest-first
         self.entries[key] = Stored(print_, self.clock.now(), status, body)
+        self._forget_old()
+
+    def _forget_old(self) -> None:
+        """Drop expired answers (oldest first) and keep at most MAX_ENTRIES, so a stand-in that
+        runs for days holds a bounded cache (each entry keeps a whole response body)."""
+        expired_before = self.clock.now() - self.config.idempotency_window
+        while self.entries:
+            oldest_key, oldest = next(iter(self.entries.items()))
+            if oldest.created > expired_before and len(self.entries) <= MAX_ENTRIES:
+                return
+            del self.entries[oldest_key]

@@ -125,3 +125,19 @@ def test_a_second_tenant_is_connected_and_isolated(xero_sandbox, xero: XeroApi):
     # Each tenant has its own rate-limit windows: 4 calls on the second, now 2 on the first.
     assert xero.get("/Contacts", headers=other).headers["X-MinLimit-Remaining"] == "56"
     assert xero.get("/Contacts").headers["X-MinLimit-Remaining"] == "58"
+
+
+def test_the_call_log_keeps_the_latest_calls_and_the_counts_cover_every_call(monkeypatch):
+    """`make run` can run for days: the log is bounded, the counts stay exact."""
+    from sandbox.xero import app as xero_app
+
+    monkeypatch.setattr(xero_app, "MAX_CALLS", 3)
+    sandbox = XeroSandbox(XeroSandboxConfig())
+    from werkzeug.test import Client
+
+    client = Client(sandbox)
+    for n in range(5):
+        client.get(f"/api.xro/2.0/Contacts/CUST-{n}")
+    assert [c["path"].rsplit("-", 1)[1] for c in sandbox.calls()] == ["2", "3", "4"]
+    assert sandbox.call_counts() == {"GET /api.xro/2.0/Contacts/{ContactNumber}": 5}
+    assert sandbox.state()["calls"] == 5

@@ -60,3 +60,21 @@ def test_put_is_idempotent_too(xero_sandbox, xero: XeroApi):
     second = xero.put("/Contacts", json=body, headers={"Idempotency-Key": "put-1"})
     assert first.status_code == second.status_code == 200  # without the key the second PUT would 400
     assert second.json() == first.json()
+
+
+def test_expired_answers_are_forgotten_so_a_long_running_stand_in_stays_small(xero_sandbox, xero: XeroApi):
+    """Each stored answer holds a whole response body; `make run` can run for days."""
+    for n in range(5):
+        post(xero, f"old-{n}", {"Contacts": [{"Name": f"Old {n}"}]})
+    xero_sandbox.app.clock.advance(361)  # past the window
+    post(xero, "new-1", {"Contacts": [{"Name": "New 1"}]})
+    assert list(xero_sandbox.app.idempotency.entries) == ["new-1"]
+
+
+def test_the_cache_never_holds_more_than_its_cap(xero_sandbox, xero: XeroApi, monkeypatch):
+    from sandbox.xero import idempotency
+
+    monkeypatch.setattr(idempotency, "MAX_ENTRIES", 3)
+    for n in range(5):
+        post(xero, f"cap-{n}", {"Contacts": [{"Name": f"Cap {n}"}]})
+    assert list(xero_sandbox.app.idempotency.entries) == ["cap-2", "cap-3", "cap-4"]

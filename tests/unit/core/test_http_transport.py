@@ -19,7 +19,7 @@ import pytest
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RetriableError
 from chalicelib.http import HttpService, RetryPolicy, session
-from tests.scripted_http import adapter_of, reply, scripted_session
+from tests.scripted_http import ScriptedAdapter, adapter_of, reply, scripted_session
 
 NO_RETRY = RetryPolicy(attempts=1)
 
@@ -160,3 +160,22 @@ def test_json_bodies_go_out_compact_and_in_utf8() -> None:
     assert sent.headers["Content-Type"] == "application/json"
     assert sent.headers["A"] == "b"
     assert json.loads(sent.body) == {"Name": "Café Ōtaki"}
+
+
+def test_a_netrc_entry_for_the_host_never_replaces_our_authorization(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests reads ~/.netrc for calls without auth; our OAuth header must go out unchanged."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine api.xero.test login someone password their-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    scripted = session(1)
+    scripted.mount("https://", ScriptedAdapter([reply(200)]))
+
+    HttpService("Xero", scripted).send(
+        "GET", "https://api.xero.test/Contacts", headers={"Authorization": "Bearer ours"}
+    )
+
+    (sent,) = adapter_of(scripted).sent
+    assert sent.headers["Authorization"] == "Bearer ours"
