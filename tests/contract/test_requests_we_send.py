@@ -8,50 +8,10 @@ seeded Account: created, updated, adopted, unchanged and each rejection.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
-
-import pytest
-import requests
 
 from sandbox.seed_data import ZOHO_ACCOUNTS
 from sandbox.specs import xero_spec, zoho_spec
-
-
-class Sent:
-    """One request as it went over the wire."""
-
-    def __init__(self, request: requests.PreparedRequest) -> None:
-        parts = urlsplit(request.url or "")
-        self.method = request.method
-        self.path = parts.path
-        self.params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        self.headers = request.headers
-        self.content = request.body or b""
-
-
-@pytest.fixture
-def recorded(live) -> Iterator[list[Sent]]:
-    from chalicelib import wiring
-
-    sent: list[Sent] = []
-
-    def record(response: requests.Response, **_: Any) -> None:
-        sent.append(Sent(response.request))
-
-    c = wiring.container()
-    sessions = [
-        c.xero_http.session,
-        c.xero_identity_http.session,
-        c.zoho_http.session,
-        c.zoho_accounts_http.session,
-    ]
-    for session in sessions:
-        session.hooks["response"].append(record)
-    yield sent
-    for session in sessions:
-        session.hooks["response"].remove(record)
+from tests.contract.conftest import Sent
 
 
 def test_every_request_fits_the_specs(recorded: list[Sent], click) -> None:

@@ -72,6 +72,9 @@ class Zoho:
         body = self.http.get("/calls").raise_for_status().json()
         return body["calls"] if isinstance(body, dict) else body
 
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for c in self.calls() if c["method"] == method and c["path"].rstrip("/") == path)
+
     def webhooks(self) -> list[dict[str, Any]]:
         body = self.http.get("/webhooks").raise_for_status().json()
         return body["deliveries"] if isinstance(body, dict) else body

@@ -129,7 +129,9 @@ def test_quiet_start_clicks_and_ctrl_c_leave_nothing_listening(start: type[Runni
     assert stack.stop(signal.SIGINT) == 0
     after_banner = stack.lines[banner_end + 1 :]
     assert [line for line in after_banner if ACCESS_LINE.search(line)] == []
-    assert after_banner[-2:] == ["Stopping…", "Stopped."]
+    # The queue worker may still finish what it holds (e.g. Xero's event for the click's own
+    # write, an echo that writes nothing) between "Stopping…" and "Stopped.".
+    assert "Stopping…" in after_banner and after_banner[-1] == "Stopped."
     assert [v for v, port in stack.ports.items() if _listening(port)] == []
 
 
