@@ -36,6 +36,7 @@ from chalicelib.services.sync.from_xero import (
     account_key,
     decide_linked,
     decide_unlinked,
+    namesake_to_adopt,
     next_snapshot,
     shown_in_zoho,
 )
@@ -104,6 +105,16 @@ class XeroInbound:
         if account_id is not None:
             return self._linked(tenant_id, contact, account_id, field_map, fields, deadline)
         decision = decide_unlinked(contact, field_map, fields, creates_accounts=self.deps.creates_accounts)
+        if decision.verdict is InboundVerdict.CREATE:
+            adopt, reason = namesake_to_adopt(
+                contact, self._namesakes(contact, field_map, deadline), field_map.writeback.xero_id
+            )
+            if adopt is not None:
+                return self._linked(tenant_id, contact, adopt, field_map, fields, deadline)
+            if reason:
+                decision = InboundDecision(
+                    InboundVerdict.SKIP, xero_values=decision.xero_values, reason=reason
+                )
         if decision.verdict is InboundVerdict.SKIP:
             logger.info(
                 "xero contact not created in zoho",
@@ -132,6 +143,18 @@ class XeroInbound:
         query = coql.select(["id"], "Accounts", f"{xero_id} = {coql.text(contact_id)}", "limit 2")
         rows, _ = self.deps.zoho.coql(query, deadline)
         return str(rows[0]["id"]) if rows else None
+
+    def _namesakes(
+        self, contact: dict[str, Any], field_map: FieldMap, deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """Zoho's Accounts named as the contact is (at most 2: one is adoptable, two are not)."""
+        name = str(contact.get("Name") or "").strip()
+        if not name:
+            return []
+        where = f"{field_map.account_name_field} = {coql.text(name)}"
+        query = coql.select(["id", field_map.writeback.xero_id], "Accounts", where, "limit 2")
+        rows, _ = self.deps.zoho.coql(query, deadline)
+        return [dict(row) for row in rows]
 
     def _exists(self, account_id: str, field_map: FieldMap, deadline: Deadline) -> bool:
         return self.deps.zoho.get_record("Accounts", account_id, ["id"], deadline) is not None
@@ -178,7 +201,8 @@ class XeroInbound:
         now = self.deps.now()
         self._own_identity(tenant_id, contact, account_id, deadline)
         self._link_state(account_id, tenant_id, contact_id, contact, now)
-        if decision.verdict is not InboundVerdict.UPDATE:
+        shows_link = str(account.get(field_map.writeback.xero_id) or "").lower() == contact_id
+        if decision.verdict is not InboundVerdict.UPDATE and shows_link:
             self._save_snapshot(snapshot, account_id, tenant_id, contact, fields, account, primary)
             return InboundOutcome(contact_id, decision.verdict, account_id)
         url = self.deps.contact_url(contact_id)

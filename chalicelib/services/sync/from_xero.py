@@ -18,7 +18,7 @@ values" are a `LinkSnapshot` (store/snapshots.py), the base Both Way will merge 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -96,8 +96,11 @@ def decide_linked(
     if is_older(contact, snapshot):
         return InboundDecision(InboundVerdict.STALE, xero_values=now)
     # Without a snapshot (linked before snapshots existed) Zoho's own values are the base.
-    base = snapshot.xero if snapshot is not None and snapshot.xero else zoho_side(account, primary, fields)
+    first_link = snapshot is None or not snapshot.xero
+    base = snapshot.xero if snapshot is not None and not first_link else zoho_side(account, primary, fields)
     moved = changed(now, base)
+    if first_link:  # an empty Xero value is no evidence of a clearing yet: keep what Zoho has
+        moved = {key: value for key, value in moved.items() if value not in (None, "")}
     behind = changed(moved, zoho_side(account, primary, fields))
     if not behind:
         return InboundDecision(InboundVerdict.ECHO, xero_values=now)
@@ -125,6 +128,26 @@ def decide_unlinked(
     if contact_fields:
         contact_fields[field_map.primary_contact_field] = True
     return InboundDecision(InboundVerdict.CREATE, account_fields, contact_fields, now)
+
+
+def namesake_to_adopt(
+    contact: Mapping[str, Any], namesakes: Sequence[Mapping[str, Any]], xero_id_field: str
+) -> tuple[str | None, str]:
+    """Before creating an Account for an unlinked contact: Zoho's Accounts of the same name.
+
+    Exactly one, holding no Xero contact → link it (the id), as a Zoho → Xero sync adopts a Xero
+    contact of the Account's name: one customer, one Account. Any other namesake → create nothing
+    (the reason), since another Account of that name is a duplicate a person must sort out.
+    No namesake → (None, ""): create."""
+    if not namesakes:
+        return None, ""
+    name = str(contact.get("Name") or "").strip()
+    if len(namesakes) == 1 and not str(namesakes[0].get(xero_id_field) or "").strip():
+        return str(namesakes[0]["id"]), ""
+    return None, (
+        f"Zoho CRM already has an Account named {name!r}, so none was created for this Xero "
+        "contact. To link them, click Sync to Xero on that Account"
+    )
 
 
 def shown_in_zoho(

@@ -17,6 +17,7 @@ from chalicelib.services.sync.from_xero import (
     account_key,
     decide_linked,
     decide_unlinked,
+    namesake_to_adopt,
     next_snapshot,
     updated_at,
 )
@@ -236,3 +237,38 @@ def _apply_edits(contact: dict[str, Any], edits: dict[str, str]) -> dict[str, An
             items.append(item)
         item[field] = value
     return result
+
+
+def test_a_first_link_never_clears_what_zoho_has_for_a_value_xero_lacks() -> None:
+    """Without a snapshot an empty Xero value is no evidence that anyone cleared it."""
+    contact = xero_contact(LastName=None, AccountNumber="NEW-1")
+    account, primary = zoho_records(xero_contact())
+    decision = decide_linked(contact, account, primary, None, FIELDS)
+    assert (decision.account_fields, decision.contact_fields) == ({"Account_Number": "NEW-1"}, {})
+
+
+def test_a_cleared_value_after_a_sync_does_flow() -> None:
+    before = xero_contact()
+    account, primary = zoho_records(before)
+    after = xero_contact(updated_ms=1_772_000_001_000, AccountNumber="")
+    decision = decide_linked(after, account, primary, synced(before), FIELDS)
+    assert decision.account_fields == {"Account_Number": None}
+
+
+@pytest.mark.parametrize(
+    ("namesakes", "adopted", "creates"),
+    [
+        ([], None, True),
+        ([{"id": "1", "Xero_ID": None}], "1", False),
+        ([{"id": "1", "Xero_ID": "another-contact"}], None, False),
+        ([{"id": "1", "Xero_ID": None}, {"id": "2", "Xero_ID": None}], None, False),
+    ],
+)
+def test_an_unlinked_contact_links_its_one_unlinked_namesake_and_never_makes_a_duplicate(
+    namesakes: list[dict[str, Any]], adopted: str | None, creates: bool
+) -> None:
+    account_id, reason = namesake_to_adopt(xero_contact(ContactNumber=None), namesakes, "Xero_ID")
+    assert account_id == adopted
+    assert (account_id is None and not reason) is creates
+    if reason:
+        assert "already has an Account named 'Acme Widgets Pty Ltd'" in reason
