@@ -28,7 +28,7 @@ def decode_cursor(
     cursor: str,
     key_names: Sequence[str],
     fixed: Mapping[str, str],
-    prefixes: Mapping[str, str] | None = None,
+    prefixes: Mapping[str, str | tuple[str, ...]] | None = None,
 ) -> d.Item:
     """The start key the cursor carries, or InvalidCursorError."""
     invalid = InvalidCursorError("the page cursor is not valid; start again from the first page")

@@ -27,13 +27,11 @@ Items (see chalicelib/store/__init__.py for the table):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -42,7 +40,7 @@ from botocore.exceptions import ClientError
 from chalicelib.models.runs import COUNT_NAMES, AccountResult, Run, RunAccount, RunState, WindowKind
 from chalicelib.store import _dynamo as d
 from chalicelib.store import schema as s
-from chalicelib.store.errors import InvalidCursorError
+from chalicelib.store.cursors import decode_cursor, encode_cursor
 
 RUNS_PK = "RUNS"
 ACTIVE_SK = "ACTIVE"
@@ -177,13 +175,13 @@ class RunRepository:
             "Limit": limit + 1,
         }
         if cursor:
-            args["ExclusiveStartKey"] = _decode_cursor(
+            args["ExclusiveStartKey"] = decode_cursor(
                 cursor, (s.PK, s.SK, s.GSI1_PK, s.GSI1_SK), {s.GSI1_PK: RUNS_PK}, {s.PK: "RUN#"}
             )
         items = self._client.query(**args).get("Items", [])
         page = items[:limit]
         next_cursor = (
-            _encode_cursor(page[-1], (s.PK, s.SK, s.GSI1_PK, s.GSI1_SK)) if len(items) > limit else None
+            encode_cursor(page[-1], (s.PK, s.SK, s.GSI1_PK, s.GSI1_SK)) if len(items) > limit else None
         )
         return [_run_from_item(i) for i in page], next_cursor
 
@@ -471,10 +469,10 @@ class RunRepository:
         fixed = {s.PK: _run_pk(run_id), s.GSI1_PK: _problems_gsi(run_id)}
         args["Limit"] = limit + 1
         if cursor:
-            args["ExclusiveStartKey"] = _decode_cursor(cursor, key_names, fixed, {s.SK: ACCOUNT_PREFIX})
+            args["ExclusiveStartKey"] = decode_cursor(cursor, key_names, fixed, {s.SK: ACCOUNT_PREFIX})
         items = self._client.query(**args).get("Items", [])
         page = items[:limit]
-        next_cursor = _encode_cursor(page[-1], key_names) if len(items) > limit else None
+        next_cursor = encode_cursor(page[-1], key_names) if len(items) > limit else None
         return [_account_from_item(i) for i in page], next_cursor
 
     def _every_account(
@@ -494,7 +492,7 @@ class RunRepository:
         }
         key_names = (s.PK, s.SK)
         if cursor:
-            args["ExclusiveStartKey"] = _decode_cursor(
+            args["ExclusiveStartKey"] = decode_cursor(
                 cursor, key_names, {s.PK: _run_pk(run_id)}, {s.SK: (ACCOUNT_PREFIX, BATCH_PREFIX)}
             )
         found: list[RunAccount] = []
@@ -502,7 +500,7 @@ class RunRepository:
         for item in self._query_all(args):
             if len(found) >= limit:
                 assert last is not None
-                return found, _encode_cursor(last, key_names)
+                return found, encode_cursor(last, key_names)
             if item[s.SK]["S"].startswith(ACCOUNT_PREFIX):
                 found.append(_account_from_item(item))
             elif "unchanged" in item:
@@ -692,45 +690,6 @@ def _account_from_item(item: d.Item) -> RunAccount:
     kwargs = {k: v for k, v in values.items() if k in fields}
     kwargs["result"] = AccountResult(kwargs["result"])
     return RunAccount(**kwargs)
-
-
-def _encode_cursor(item: d.Item, key_names: Sequence[str]) -> str:
-    key = {name: item[name] for name in key_names if name in item}
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-MAX_CURSOR_CHARS = 2048
-
-
-def _decode_cursor(
-    cursor: str,
-    key_names: Sequence[str],
-    fixed: Mapping[str, str],
-    prefixes: Mapping[str, str | tuple[str, ...]] | None = None,
-) -> d.Item:
-    """The start key a cursor of *this* listing carries: exactly its key names, string values,
-    the listing's own partition, so a crafted cursor is a 400 and never reaches DynamoDB."""
-    invalid = InvalidCursorError("the page cursor is not valid; start again from the first page")
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise invalid
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
-        raise invalid from None
-    if not isinstance(key, dict) or set(key) != set(key_names):
-        raise invalid
-    values: dict[str, str] = {}
-    for name, value in key.items():
-        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)):
-            raise invalid
-        if not 0 < len(value["S"]) <= 1024:
-            raise invalid
-        values[name] = value["S"]
-    if any(values[name] != expected for name, expected in fixed.items()):
-        raise invalid
-    if any(not values[name].startswith(prefix) for name, prefix in (prefixes or {}).items()):
-        raise invalid
-    return {name: {"S": value} for name, value in values.items()}
 
 
 def compress_index(rows: list[list[Any]]) -> bytes:
