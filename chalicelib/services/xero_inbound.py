@@ -36,6 +36,7 @@ from chalicelib.services.sync.from_xero import (
     account_key,
     decide_linked,
     decide_unlinked,
+    is_known_version,
     namesake_to_adopt,
     next_snapshot,
     shown_in_zoho,
@@ -101,6 +102,9 @@ class XeroInbound:
         field_map = self.deps.field_map()
         fields = fields_to_zoho(field_map)
         contact_id = str(contact["ContactID"]).lower()
+        named = account_key(contact)
+        if named is not None and is_known_version(contact, self.deps.snapshots.get(named), fields):
+            return InboundOutcome(contact_id, InboundVerdict.ECHO, named)  # no Zoho call needed
         account_id = self._linked_account(tenant_id, contact, field_map, deadline)
         if account_id is not None:
             return self._linked(tenant_id, contact, account_id, field_map, fields, deadline)

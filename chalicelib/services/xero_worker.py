@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RejectedError, RetriableError
+from chalicelib.services.sync.from_xero import InboundVerdict
 from chalicelib.services.xero_inbound import XeroInbound
 from chalicelib.xero_queue import XeroContactMessage, read_message
 
@@ -70,7 +71,10 @@ def _synced(tenant_id: str, contact: dict[str, Any], inbound: XeroInbound, deadl
     except Exception:  # a bug must not take the rest of the batch down with it
         logger.exception("xero contact sync crashed; it will be retried", extra={"contact_id": contact_id})
         return False
-    logger.info(
+    # Echoes (Xero announcing our own writes: one per contact of a bulk run) are not news.
+    quiet = outcome.verdict in (InboundVerdict.ECHO, InboundVerdict.STALE)
+    logger.log(
+        logging.DEBUG if quiet else logging.INFO,
         "xero contact synced",
         extra={"contact_id": contact_id, "verdict": outcome.verdict.value, "account_id": outcome.account_id},
     )

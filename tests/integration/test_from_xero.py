@@ -86,6 +86,7 @@ def test_a_phone_changed_in_xero_reaches_the_account_and_its_echo_writes_nothing
     deliver(contact_id)  # Xero's event for our own write
     drain()
     assert zoho_writes(live) == []
+    assert [c for c in live.zoho.calls() if c["path"].startswith("/crm/")] == []  # not even a read
 
     edit_in_xero(live, contact_id, Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0101"}])
     deliver(contact_id)

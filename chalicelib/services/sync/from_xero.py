@@ -84,6 +84,18 @@ def is_older(contact: Mapping[str, Any], snapshot: LinkSnapshot | None) -> bool:
     return bool(now and then and now < then)
 
 
+def is_known_version(
+    contact: Mapping[str, Any], snapshot: LinkSnapshot | None, fields: list[FlowField]
+) -> bool:
+    """Every value flowing into Zoho is what the pair's snapshot holds, and the version is not
+    older: `decide_linked` could only answer ECHO, whatever Zoho shows, so the worker answers it
+    without reading Zoho (Xero announces each of our own writes; a bulk run makes many)."""
+    if snapshot is None or not snapshot.xero or is_older(contact, snapshot):
+        return False
+    same_contact = str(contact.get("ContactID") or "").lower() == (snapshot.contact_id or "")
+    return same_contact and not changed(xero_side(contact, fields), snapshot.xero)
+
+
 def decide_linked(
     contact: Mapping[str, Any],
     account: Mapping[str, Any],

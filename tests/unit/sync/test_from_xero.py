@@ -17,6 +17,7 @@ from chalicelib.services.sync.from_xero import (
     account_key,
     decide_linked,
     decide_unlinked,
+    is_known_version,
     namesake_to_adopt,
     next_snapshot,
     updated_at,
@@ -272,3 +273,14 @@ def test_an_unlinked_contact_links_its_one_unlinked_namesake_and_never_makes_a_d
     assert (account_id is None and not reason) is creates
     if reason:
         assert "already has an Account named 'Acme Widgets Pty Ltd'" in reason
+
+
+def test_a_version_we_already_synced_is_known_without_reading_zoho() -> None:
+    contact = xero_contact()
+    snapshot = synced(contact)
+    assert is_known_version(contact, snapshot, FIELDS)
+    assert not is_known_version(
+        xero_contact(updated_ms=1_772_000_001_000, AccountNumber="X"), snapshot, FIELDS
+    )
+    assert not is_known_version(xero_contact(ContactID="another"), snapshot, FIELDS)
+    assert not is_known_version(contact, None, FIELDS)
