@@ -1,4 +1,7 @@
-"""No secret value in the template, the Chalice config, the policies or the guides."""
+"""No secret value in the template, the Chalice config, the policies or the guides.
+
+The credential-shaped samples below are assembled at run time from obvious repeats, so no
+string in the repository itself looks like a real token to a scanner."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ CONFIG_FILES = [*sorted((ROOT / ".chalice").glob("*.json")), ROOT / ".chalice" /
 GUIDES = [
     ROOT / "docs" / "zoho-setup.md",
     ROOT / "docs" / "xero-setup.md",
+    ROOT / "docs" / "xero-webhook.md",
     *sorted((ROOT / "zoho-crm-button").glob("*")),
 ]
 # Shapes of real credentials: Zoho tokens and grant codes (1000.<hex>.<hex>), AWS access keys,
@@ -46,6 +50,6 @@ def test_no_secret_in_the_built_template(built: Package) -> None:
 
 def test_the_check_recognises_a_secret() -> None:
     assert _problems('{"WEBHOOK_TOKEN": "local-webhook-token"}')
-    assert _problems("refresh_token=1000.3f5c0a1b2c3d4e5f6a7b8c9d0e1f2a3b.0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d")
-    assert _problems("XERO_CLIENT_SECRET=Zq3u9vR2yX7wK1mN5pL8sT4dF6gH0jA2bC4eE6iI8oO")
+    assert _problems("refresh_token=1000." + "0a1b" * 8 + "." + "2c3d" * 8)
+    assert _problems("XERO_CLIENT_SECRET=" + "Ab12" * 11)
     assert not _problems("XERO_CLIENT_SECRET=<from developer.xero.com>")
