@@ -12,6 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.store.errors import StoreThrottledError
+from chalicelib.store.schema import PK
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -64,6 +65,17 @@ def write_if(call: Callable[..., Any], **kwargs: Any) -> bool:
             return False
         raise
     return True
+
+
+def version_condition(expected: int) -> dict[str, Any]:
+    """Optimistic locking on a `version` attribute; version 0 means "new": no item may exist."""
+    if expected == 0:
+        return {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PK}}
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": "version"},
+        "ExpressionAttributeValues": {":v": {"N": str(expected)}},
+    }
 
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:

@@ -67,7 +67,7 @@ class AccountStateRepository:
         stored = dataclasses.replace(state, version=state.version + 1)
         try:
             self._client.put_item(
-                TableName=self._table, Item=_to_item(stored), **_version_condition(state.version)
+                TableName=self._table, Item=_to_item(stored), **d.version_condition(state.version)
             )
         except ClientError as exc:
             if d.is_condition_failure(exc):
@@ -138,16 +138,6 @@ class AccountStateRepository:
 
 def _key(account_id: str) -> d.Item:
     return s.key(s.account_pk(account_id), s.ACCOUNT_STATE_SK)
-
-
-def _version_condition(expected: int) -> dict[str, Any]:
-    if expected == 0:
-        return {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": s.PK}}
-    return {
-        "ConditionExpression": "#v = :v",
-        "ExpressionAttributeNames": {"#v": "version"},
-        "ExpressionAttributeValues": {":v": {"N": str(expected)}},
-    }
 
 
 def _to_item(state: AccountState) -> d.Item:

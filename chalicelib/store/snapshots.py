@@ -69,7 +69,7 @@ class SnapshotRepository:
         stored = dataclasses.replace(snapshot, version=snapshot.version + 1)
         try:
             self._client.put_item(
-                TableName=self._table, Item=_snapshot_item(stored), **_version_condition(snapshot.version)
+                TableName=self._table, Item=_snapshot_item(stored), **d.version_condition(snapshot.version)
             )
         except ClientError as exc:
             if d.is_condition_failure(exc):
@@ -196,16 +196,6 @@ def _snapshot_key(account_id: str) -> d.Item:
 
 def _claim_pk(tenant_id: str, contact_id: str) -> str:
     return f"{CLAIM_PREFIX}{tenant_id}#{contact_id.lower()}"
-
-
-def _version_condition(expected: int) -> dict[str, Any]:
-    if expected == 0:
-        return {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": s.PK}}
-    return {
-        "ConditionExpression": "#v = :v",
-        "ExpressionAttributeNames": {"#v": "version"},
-        "ExpressionAttributeValues": {":v": {"N": str(expected)}},
-    }
 
 
 def _snapshot(values: dict[str, Any]) -> LinkSnapshot:

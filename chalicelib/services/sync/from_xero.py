@@ -156,9 +156,16 @@ def namesake_to_adopt(
     name = str(contact.get("Name") or "").strip()
     if len(namesakes) == 1 and not str(namesakes[0].get(xero_id_field) or "").strip():
         return str(namesakes[0]["id"]), ""
+    if len(namesakes) > 1:
+        return None, (
+            f"Zoho CRM has more than one Account named {name!r}, so none was created for this "
+            "Xero contact. Merge or rename those Accounts in Zoho CRM, then save the contact in "
+            "Xero again"
+        )
     return None, (
-        f"Zoho CRM already has an Account named {name!r}, so none was created for this Xero "
-        "contact. To link them, click Sync to Xero on that Account"
+        f"Zoho CRM's Account named {name!r} is already linked to another Xero contact, so none "
+        "was created for this one. If they are the same customer, merge the two contacts in "
+        "Xero; if not, rename one of them"
     )
 
 

@@ -271,8 +271,10 @@ def test_an_unlinked_contact_links_its_one_unlinked_namesake_and_never_makes_a_d
     account_id, reason = namesake_to_adopt(xero_contact(ContactNumber=None), namesakes, "Xero_ID")
     assert account_id == adopted
     assert (account_id is None and not reason) is creates
-    if reason:
-        assert "already has an Account named 'Acme Widgets Pty Ltd'" in reason
+    if reason:  # says what to fix, for the case at hand
+        assert "'Acme Widgets Pty Ltd'" in reason
+        assert ("Merge or rename those Accounts" in reason) is (len(namesakes) > 1)
+        assert ("merge the two contacts in Xero" in reason) is (len(namesakes) == 1)
 
 
 def test_a_version_we_already_synced_is_known_without_reading_zoho() -> None:
