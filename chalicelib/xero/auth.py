@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -61,7 +62,7 @@ class XeroIdentity:
         )
         return self._token_set(response, "connecting Xero")
 
-    def connections(self, access_token: str, deadline: Deadline) -> list[dict]:
+    def connections(self, access_token: str, deadline: Deadline) -> list[dict[str, Any]]:
         response = self.http.send(
             "GET",
             f"{self.api_url}/connections",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -91,7 +92,7 @@ def _token_error(error: str) -> FatalError:
     return FatalError(f"Zoho refused to issue an access token ({error}). " + RECONNECT)
 
 
-def _json(response: requests.Response) -> dict:
+def _json(response: requests.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
