@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
     from chalicelib.services.preview import PreviewService
     from chalicelib.services.runs import RunService
     from chalicelib.services.sync_account import AccountSyncer
+    from chalicelib.services.xero_runs import XeroRuns
     from chalicelib.store.accounts import AccountStateRepository
     from chalicelib.store.budget import RateBudgetRepository
     from chalicelib.store.history import HistoryRepository
@@ -298,8 +299,7 @@ class Container:
         )
         return RunService(
             RunDependencies(
-                # RunStore.set_state is declared with **kwargs (services/runs.py, being reshaped).
-                runs=self.run_store,  # type: ignore[arg-type]
+                runs=self.run_store,
                 queue=self.run_queue,
                 zoho=self.zoho,
                 xero=self.xero,
@@ -475,7 +475,7 @@ class Container:
         )
 
     @cached_property
-    def xero_runs(self) -> Any:
+    def xero_runs(self) -> XeroRuns:
         from chalicelib.mapping import load_field_map
         from chalicelib.services.xero_runs import XeroRuns
 

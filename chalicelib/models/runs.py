@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.models.run_plan import PlanCursor
 from chalicelib.timestamps import parse_iso
 
 MAX_WINDOW_DAYS = 30  # like the portal of the plugin we replace
@@ -151,7 +152,7 @@ class Run:
     updated_at: float | None = None  # epoch seconds of the last progress
     planned_accounts: int = 0  # Accounts put in batches so far
     plan_step: int = 0
-    plan_cursor: dict[str, Any] | None = None
+    plan_cursor: PlanCursor | None = None  # where planning goes on (None: nothing left to plan)
     last_step_first_batch: int = -1
     last_step_batch_count: int = 0
     direction: str = ZOHO_TO_XERO  # xero_to_zoho: services/xero_runs.py plans and runs it

@@ -20,12 +20,10 @@ from chalicelib.models.runs import Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry
 from chalicelib.services.sync.decide import Decision
 from chalicelib.store.errors import StaleStateError
-from chalicelib.zoho import coql
+from chalicelib.zoho import queries
 from chalicelib.zoho.client import MAX_UPDATE_RECORDS, ZohoClient
 
 logger = logging.getLogger(__name__)
-
-COQL_PAGE = 2000
 
 
 class BulkStateStore(Protocol):
@@ -66,16 +64,14 @@ def read_zoho(
     zoho: ZohoClient, work: dict[str, Work], field_map: FieldMap, deadline: Deadline
 ) -> dict[str, list[dict[str, Any]]]:
     """Fill in each Account; return its Contacts by Account id (two COQL reads in all)."""
-    in_ids = coql.id_list(list(work))
-    accounts = _coql_all(
-        zoho, coql.select(field_map.account_fields(), "Accounts", f"id in {in_ids}"), deadline
-    )
+    ids = list(work)
+    accounts = _coql_all(zoho, queries.accounts_by_id(field_map.account_fields(), ids), deadline)
     for account in accounts:
         if str(account.get("id")) in work:
             work[str(account["id"])].account = account
     lookup = field_map.contact_account_field
     contacts = _coql_all(
-        zoho, coql.select(field_map.contact_fields(), "Contacts", f"{lookup} in {in_ids}"), deadline
+        zoho, queries.contacts_of_accounts(field_map.contact_fields(), lookup, ids), deadline
     )
     by_account: dict[str, list[dict[str, Any]]] = {}
     for contact in contacts:
@@ -89,7 +85,7 @@ def _coql_all(zoho: ZohoClient, query: str, deadline: Deadline) -> list[dict[str
     rows: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page, more = zoho.coql(f"{query} order by id asc limit {offset}, {COQL_PAGE}", deadline)
+        page, more = zoho.coql(queries.by_id_from(query, offset), deadline)
         rows.extend(page)
         if not more or not page:
             return rows

@@ -20,6 +20,7 @@ from typing import Any
 from chalicelib.deadline import Deadline
 from chalicelib.mapping import FieldMap
 from chalicelib.mapping.directions import FlowField, fields_to_zoho, zoho_writes
+from chalicelib.models.run_plan import XeroCursor
 from chalicelib.models.runs import AccountResult, Run, RunAccount
 from chalicelib.models.sync import SyncAction, SyncStatus
 from chalicelib.services.sync import messages
@@ -33,7 +34,7 @@ from chalicelib.services.sync.from_xero import (
     shown_in_zoho,
 )
 from chalicelib.services.xero_inbound import XeroInbound, ZohoRefused
-from chalicelib.store.runs import compress_index, decompress_index
+from chalicelib.store.runs import RunRepository, compress_index, decompress_index
 from chalicelib.store.snapshots import LinkSnapshot
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class XeroRuns:
     def __init__(
         self,
         inbound: XeroInbound,
-        runs: Any,  # RunRepository: the run's pages of contacts
+        runs: RunRepository,  # the run's pages of contacts
         field_map: Callable[[], FieldMap],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -82,17 +83,17 @@ class XeroRuns:
     # --- planning ---------------------------------------------------------------
 
     def plan_page(
-        self, run: Run, cursor: dict[str, Any], deadline: Deadline
-    ) -> tuple[list[str], dict[str, Any] | None, tuple[int, bytes] | None]:
+        self, run: Run, cursor: XeroCursor, deadline: Deadline
+    ) -> tuple[list[str], XeroCursor | None, tuple[int, bytes] | None]:
         """One page of changed contacts: their ids to batch, the next cursor, the page to keep."""
-        page = int(cursor["page"])
+        page = cursor.page
         if page == 1:
             self.runs.set_tenant(run.run_id, self.deps.xero.tenant_id(deadline))
         since = _xero_time(run.since) if run.since else None
         contacts = self.deps.xero.list_contacts_modified_since(since, page, deadline, page_size=XERO_PAGE)
         blob = compress_index([[c] for c in contacts])
         ids = [str(c["ContactID"]).lower() for c in contacts]
-        more = {"phase": "xero", "page": page + 1} if len(contacts) >= XERO_PAGE else None
+        more = XeroCursor(page=page + 1) if len(contacts) >= XERO_PAGE else None
         return ids, more, (page, blob)
 
     # --- a batch ----------------------------------------------------------------

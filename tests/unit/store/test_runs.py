@@ -62,8 +62,7 @@ def runs(writes: WriteCounter, table: str, clock: FakeClock) -> RunRepository:
             kind=WindowKind.ALL,
             state=RunState.PLANNING,
             created_at="2026-01-01T00:00:00+00:00",
-        ),
-        stale_after_seconds=3600,
+        )
     )
     return repository
 
@@ -226,7 +225,7 @@ def test_every_account_listing_pages_through_items_and_batches_once_each(
             state=RunState.PLANNING,
             created_at="2026-01-01T00:00:00+00:00",
         ),
-        stale_after_seconds=-1,  # the previous example's run left the slot: take it over
+        replacing=runs.active_run_id(),  # the previous example's run left the slot: take it over
     )
     batches, first = [], 0
     for size in sizes:

@@ -1,0 +1,62 @@
+"""The COQL queries the sync sends, built here so services never write query text.
+
+Every value goes through coql.py's quoting, and ids must be Zoho record ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from chalicelib.zoho import coql
+
+PAGE = 2000  # COQL's maximum LIMIT
+_KEYSET_ORDER = f"order by Modified_Time asc, id asc limit {PAGE}"
+
+
+def accounts_by_id(fields: Iterable[str], ids: Sequence[str]) -> str:
+    return coql.select(fields, "Accounts", f"id in {coql.id_list(ids)}")
+
+
+def contacts_of_accounts(fields: Iterable[str], lookup: str, ids: Sequence[str]) -> str:
+    """The Contacts whose Account lookup (`lookup`) is one of `ids`."""
+    return coql.select(fields, "Contacts", f"{lookup} in {coql.id_list(ids)}")
+
+
+def by_id_from(query: str, offset: int) -> str:
+    """`query`'s page of up to PAGE rows in id order from row `offset` (for short lists)."""
+    return f"{query} order by id asc limit {offset}, {PAGE}"
+
+
+def accounts_changed(ticked: str, since: str | None, until: str, after: tuple[str, str] | None) -> str:
+    """A page of the Accounts with `ticked` true, modified in the window, after a keyset."""
+    where = coql.all_of(f"{ticked} = true", window("Modified_Time", since, until), keyset_after(after))
+    return coql.select(["id", "Modified_Time"], "Accounts", where, _KEYSET_ORDER)
+
+
+def contacts_changed(lookup: str, ticked: str, since: str, until: str, after: tuple[str, str] | None) -> str:
+    """A page of the Contacts modified in the window whose ticked Account was not."""
+    where = coql.all_of(
+        window("Modified_Time", since, until),
+        f"{lookup}.{ticked} = true",
+        f"{lookup}.Modified_Time < {coql.text(since)}",
+        keyset_after(after),
+    )
+    return coql.select(["id", lookup, "Modified_Time"], "Contacts", where, _KEYSET_ORDER)
+
+
+def window(column: str, since: str | None, until: str) -> str:
+    """`column` up to `until`, and from `since` when there is one (both inclusive)."""
+    upper = f"{column} <= {coql.text(until)}"
+    if not since:
+        return upper
+    return coql.all_of(f"{column} >= {coql.text(since)}", upper)
+
+
+def keyset_after(after: tuple[str, str] | None) -> str:
+    """Rows strictly after (Modified_Time, id) of the last row of the previous page."""
+    if not after:
+        return ""
+    moment, record_id = coql.text(after[0]), coql.id_list([after[1]])[1:-1]
+    return coql.any_of(
+        f"Modified_Time > {moment}", coql.all_of(f"Modified_Time = {moment}", f"id > {record_id}")
+    )
