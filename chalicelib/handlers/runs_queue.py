@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -10,6 +10,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib import metrics, tracing
 from chalicelib.observability import logger
+
+if TYPE_CHECKING:  # imported when a message comes, not at cold start
+    from chalicelib.deadline import Deadline
+    from chalicelib.run_queue import RunMessage
+    from chalicelib.wiring import Container
 
 
 class RetryLater(Exception):
@@ -32,7 +37,7 @@ def consume(event: Any) -> PartialItemFailureResponse:
     return processor.response()
 
 
-def _handle(services: Any, record: SQSRecord, deadline: Any) -> None:
+def _handle(services: Container, record: SQSRecord, deadline: Deadline) -> None:
     from chalicelib.run_queue import RunMessage
 
     logger.set_correlation_id(record.message_id)
@@ -50,7 +55,7 @@ def _handle(services: Any, record: SQSRecord, deadline: Any) -> None:
         _run_one(services, message, deadline, receives)
 
 
-def _run_one(services: Any, message: Any, deadline: Any, receives: int) -> None:
+def _run_one(services: Container, message: RunMessage, deadline: Deadline, receives: int) -> None:
     from chalicelib.errors import RetriableError
 
     try:

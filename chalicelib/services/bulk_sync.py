@@ -313,7 +313,7 @@ class BatchSyncer:
         )
 
 
-# --- helpers -------------------------------------------------------------------
+_SINGLE_RESULTS = {SyncStatus.SYNCED: AccountResult.UPDATED, SyncStatus.REJECTED: AccountResult.REJECTED}
 
 
 def gave_up(error: RetriableError) -> RetriableError:
@@ -334,16 +334,9 @@ def _batch_key(tenant_id: str, items: list[Work]) -> str:
 
 
 def _from_single(run: Run, outcome: SyncOutcome, item: Work) -> RunAccount:
-    if outcome.status is SyncStatus.SYNCED:
-        result = (
-            AccountResult(outcome.action.value)
-            if outcome.action is not SyncAction.NONE
-            else AccountResult.UPDATED
-        )
-    elif outcome.status is SyncStatus.REJECTED:
-        result = AccountResult.REJECTED
-    else:
-        result = AccountResult.FAILED
+    result = _SINGLE_RESULTS.get(outcome.status, AccountResult.FAILED)
+    if outcome.status is SyncStatus.SYNCED and outcome.action is not SyncAction.NONE:
+        result = AccountResult(outcome.action.value)  # created or updated
     name = (item.prepared.xero_contact.get("Name") if item.prepared else None) or None
     return RunAccount(
         run_id=run.run_id,

@@ -206,15 +206,7 @@ class XeroRuns:
         deadline: Deadline,
     ) -> None:
         """ONE PUT of Accounts and at most one of Contacts for the whole batch (up to 50 each)."""
-        refused: dict[str, ZohoRefused] = {}
-        for module in ("Contacts", "Accounts"):  # the person first: a refused person holds the Account back
-            writing = [p for p in pairs if module in p.writes and p.contact_id not in refused]
-            if not writing:
-                continue
-            answers = self.deps.zoho.update_records(module, [p.writes[module] for p in writing], deadline)
-            for pair, answer in zip(writing, answers, strict=False):
-                if str(answer.get("code")) != "SUCCESS":
-                    refused[pair.contact_id] = self.inbound.refusal(answer, fields, pair.contact)
+        refused = self._put(pairs, fields, deadline)
         moved, timeline = [], []
         for pair in pairs:
             assert pair.account_id and pair.decision is not None and pair.snapshot is not None
@@ -224,14 +216,10 @@ class XeroRuns:
                 )
                 self._problem(run, pair, refused[pair.contact_id].message)
                 continue
-            moved.append(
-                replace(
-                    self.inbound.moved_snapshot(
-                        pair.snapshot, tenant_id, pair.contact, fields, pair.decision
-                    ),
-                    last_run_id=run.run_id,
-                )
+            snapshot = self.inbound.moved_snapshot(
+                pair.snapshot, tenant_id, pair.contact, fields, pair.decision
             )
+            moved.append(replace(snapshot, last_run_id=run.run_id))
             timeline.append(
                 self.inbound.history_entry(
                     pair.account_id,
@@ -245,6 +233,19 @@ class XeroRuns:
             self._done(run, pair, InboundVerdict.UPDATE)
         self.deps.snapshots.put_many(moved)  # batched and unconditional, like a bulk Zoho → Xero batch
         self.deps.history.add_many(timeline)
+
+    def _put(self, pairs: list[_Pair], fields: list[FlowField], deadline: Deadline) -> dict[str, ZohoRefused]:
+        """The batch's writes to Zoho; what Zoho refused, by contact."""
+        refused: dict[str, ZohoRefused] = {}
+        for module in ("Contacts", "Accounts"):  # the person first: a refused person holds the Account back
+            writing = [p for p in pairs if module in p.writes and p.contact_id not in refused]
+            if not writing:
+                continue
+            answers = self.deps.zoho.update_records(module, [p.writes[module] for p in writing], deadline)
+            for pair, answer in zip(writing, answers, strict=False):
+                if str(answer.get("code")) != "SUCCESS":
+                    refused[pair.contact_id] = self.inbound.refusal(answer, fields, pair.contact)
+        return refused
 
     # --- outcomes ---------------------------------------------------------------
 
