@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from chalicelib import metrics
 from chalicelib.errors import InvalidRequestError
@@ -38,18 +39,12 @@ class Lifecycle:
     # --- starting -------------------------------------------------------------
 
     def start(self, request: StartRunRequest, *, trigger: str = RunOrigin.PORTAL) -> Run:
-        now = self.deps.now()
-        run = Run(
-            run_id=new_run_id(now),
-            kind=request.kind,
-            state=RunState.PLANNING,
-            created_at=iso(now),
-            started_at=stamp(now),
-            trigger=str(trigger),
+        run = self._new_run(
+            request.kind,
+            trigger,
             dry_run=request.dry_run,
             days=request.days,
             since=self._since(request),
-            until=iso(now),
             direction=request.direction,
         )
         return self._launch(run)
@@ -79,20 +74,28 @@ class Lifecycle:
             raise InvalidRequestError(
                 f"Run {run_id} has no failed or rejected Accounts, so there is nothing to retry."
             )
+        run = self._new_run(
+            WindowKind.RETRY,
+            trigger,
+            dry_run=old.dry_run or dry_run,
+            retry_of=run_id,
+            direction=old.direction,
+        )
+        return self._launch(run)
+
+    def _new_run(self, kind: WindowKind, trigger: str, **window: Any) -> Run:
+        """A run starting now: its window ends now (later edits belong to the next run)."""
         now = self.deps.now()
-        run = Run(
+        return Run(
             run_id=new_run_id(now),
-            kind=WindowKind.RETRY,
+            kind=kind,
             state=RunState.PLANNING,
             created_at=iso(now),
             started_at=stamp(now),
             trigger=str(trigger),
-            dry_run=old.dry_run or dry_run,
-            retry_of=run_id,
             until=iso(now),
-            direction=old.direction,
+            **window,
         )
-        return self._launch(run)
 
     def _launch(self, run: Run) -> Run:
         self._take_slot(run)
