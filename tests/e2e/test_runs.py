@@ -1,6 +1,6 @@
 """Manual Sync and runs: a dry run's counts, a real run watched to the end, Retry failed.
 
-These need bulk runs (chalicelib/services/runs.py); they skip until it exists.
+These need bulk runs (chalicelib/services/runs/); they skip until it exists.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A RunService stand-in with the interface of chalicelib/services/runs.py (for the page tests)."""
+"""A RunService stand-in with the interface of chalicelib/services/runs/ (for the page tests)."""
 
 from __future__ import annotations
 
