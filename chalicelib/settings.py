@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Zoho CRM calls in flight at once per organisation, by edition (Free 5, Standard 10,
     # Professional 15, Enterprise 20, Ultimate 25); sizes the connection pool to Zoho's API.
     ZOHO_CONCURRENT_LIMIT: int = Field(default=10, ge=1, le=25)
+    # When Zoho CRM's API credits of the rolling 24 hours are used up, a run pauses this long
+    # before it tries again (Zoho gives no reset time: credits come back as the window rolls).
+    ZOHO_CREDITS_RETRY_SECONDS: int = Field(default=900, ge=60, le=86400)
 
     # Xero
     XERO_IDENTITY_URL: str = "https://identity.xero.com"

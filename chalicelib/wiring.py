@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
     from chalicelib.xero.organisations import OrganisationNames
     from chalicelib.zoho.auth import ZohoIdentity
     from chalicelib.zoho.client import ZohoClient
+    from chalicelib.zoho.limits import ZohoHttpService
 
 
 @dataclass
@@ -146,8 +147,18 @@ class Container:
         return self._http("Xero", pool_size=IDENTITY_POOL_SIZE)
 
     @cached_property
-    def zoho_http(self) -> HttpService:
-        return self._http("Zoho CRM", pool_size=self.settings.ZOHO_CONCURRENT_LIMIT)
+    def zoho_http(self) -> ZohoHttpService:
+        from chalicelib.zoho.limits import ZohoHttpService
+
+        s = self.settings
+        return ZohoHttpService(
+            "Zoho CRM",
+            session(s.ZOHO_CONCURRENT_LIMIT),
+            timeout=s.HTTP_TIMEOUT_SECONDS,
+            connect_timeout=s.HTTP_CONNECT_TIMEOUT_SECONDS,
+            concurrent_limit=s.ZOHO_CONCURRENT_LIMIT,
+            credits_retry_seconds=s.ZOHO_CREDITS_RETRY_SECONDS,
+        )
 
     @cached_property
     def zoho_accounts_http(self) -> HttpService:

@@ -528,6 +528,11 @@ class RunService:
                 "Xero's daily limit for this organisation is used up. The run is paused and continues "
                 f"automatically at {resume:%H:%M} UTC; nothing is lost."
             )
+        elif error.problem == "zoho_credits":  # chalicelib/zoho/limits.py CREDITS_PROBLEM
+            text = (
+                "Zoho CRM's API credits for the last 24 hours are used up. The run is paused and "
+                f"continues automatically at {resume:%H:%M} UTC; nothing is lost."
+            )
         else:
             text = f"Waiting for Xero's rate limit; continuing at {resume:%H:%M:%S} UTC."
         self.deps.runs.set_state(
