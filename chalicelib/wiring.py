@@ -173,11 +173,12 @@ class Container:
             connect_timeout=s.HTTP_CONNECT_TIMEOUT_SECONDS,
         )
 
-    def upstream_calls_in_this_thread(self) -> tuple[int, int]:
-        """(Xero, Zoho) requests this thread sent, token calls included (a run's statistics)."""
+    def upstream_calls_in_this_thread(self) -> tuple[int, int, int]:
+        """(Xero, Zoho) requests this thread sent, token calls included, and the Zoho API credits
+        they cost (a run's statistics)."""
         xero = self.xero_http.calls_in_this_thread() + self.xero_identity_http.calls_in_this_thread()
         zoho = self.zoho_http.calls_in_this_thread() + self.zoho_accounts_http.calls_in_this_thread()
-        return xero, zoho
+        return xero, zoho, self.zoho_http.credits_in_this_thread()
 
     @cached_property
     def xero_identity(self) -> XeroIdentity:

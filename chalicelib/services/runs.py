@@ -104,10 +104,10 @@ class RunStore(Protocol):
         number: int,
         outcomes: list[RunAccount],
         *,
-        calls: tuple[int, int],
+        calls: tuple[int, ...],
         compact_unchanged: bool = False,
     ) -> bool: ...
-    def add_calls(self, run_id: str, calls: tuple[int, int]) -> None: ...
+    def add_calls(self, run_id: str, calls: tuple[int, ...]) -> None: ...
     def accounts(
         self, run_id: str, *, problems_only: bool = True, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[RunAccount], str | None]: ...
@@ -127,7 +127,7 @@ class RunDependencies:
     xero: XeroClient
     batches: BatchSyncer
     field_map: Callable[[], FieldMap]
-    calls: Callable[[], tuple[int, int]]  # (Xero, Zoho) requests sent so far by this thread
+    calls: Callable[[], tuple[int, ...]]  # (Xero, Zoho) requests sent so far by this thread, Zoho credits
     notify: Callable[[Run], None] | None = None
     schedule_hours: float = 4.0
     batch_size: int = 50
@@ -471,7 +471,7 @@ class RunService:
         run: Run,
         number: int,
         outcomes: list[RunAccount],
-        calls: tuple[int, int],
+        calls: tuple[int, ...],
         *,
         compact_unchanged: bool = False,
     ) -> None:
@@ -583,9 +583,9 @@ class RunService:
         except Exception:  # a summary e-mail must never undo a finished run
             logger.exception("could not send the run summary", extra={"run_id": run_id})
 
-    def _spent(self, before: tuple[int, int]) -> tuple[int, int]:
-        now = self.deps.calls()
-        return (now[0] - before[0], now[1] - before[1])
+    def _spent(self, before: tuple[int, ...]) -> tuple[int, ...]:
+        """(Xero calls, Zoho calls[, Zoho credits]) spent since `before`."""
+        return tuple(now - then for now, then in zip(self.deps.calls(), before, strict=True))
 
 
 PLAN_QUEUE_DOWN = "The run could not be queued (the queue service did not answer). Please start it again."

@@ -88,7 +88,7 @@ class PlanStep:
     planned_accounts: int = 0
     done: bool = False  # the last step: every batch is now planned
     index_page: tuple[int, bytes] | None = None  # (page number, compressed Xero index page)
-    calls: tuple[int, int] = (0, 0)  # (xero, zoho) calls spent by this step
+    calls: tuple[int, ...] = (0, 0)  # (xero, zoho[, zoho credits]) spent by this step
 
 
 class RunRepository:
@@ -272,8 +272,7 @@ class RunRepository:
         adds = {
             "batches_total": len(step.batches),
             "planned_accounts": step.planned_accounts,
-            "xero_calls": step.calls[0],
-            "zoho_calls": step.calls[1],
+            **_call_adds(step.calls),
         }
         if step.done:
             expr.set("planned", True)
@@ -360,7 +359,7 @@ class RunRepository:
         number: int,
         outcomes: Sequence[RunAccount],
         *,
-        calls: tuple[int, int],
+        calls: tuple[int, ...],
         compact_unchanged: bool = False,
     ) -> bool:
         """Record a processed batch once: outcomes, counters, batch done. False if it was done already.
@@ -400,7 +399,7 @@ class RunRepository:
         number: int,
         outcomes: Sequence[RunAccount],
         on_batch: Sequence[RunAccount],
-        calls: tuple[int, int],
+        calls: tuple[int, ...],
     ) -> list[dict[str, Any]]:
         """[the batch's update, the run's update, one conditional Put per outcome in `outcomes`]
         (account_batch reads the cancellation reasons by these positions)."""
@@ -421,7 +420,7 @@ class RunRepository:
             counts[outcome.result.value] += 1
         expr = d.Expression().set("updated_at", now)
         adds = {f"n_{name}": value for name, value in counts.items()}
-        adds.update({"batches_done": 1, "xero_calls": calls[0], "zoho_calls": calls[1]})
+        adds.update({"batches_done": 1, **_call_adds(calls)})
         run_update = {"Update": {"TableName": self._table, "Key": _run_key(run_id), **_with_adds(expr, adds)}}
         puts = [
             {
@@ -436,15 +435,15 @@ class RunRepository:
         ]
         return [batch_update, run_update, *puts]
 
-    def add_calls(self, run_id: str, calls: tuple[int, int]) -> None:
+    def add_calls(self, run_id: str, calls: tuple[int, ...]) -> None:
         """Calls spent by an attempt that did not finish its batch (rate-limited, retried)."""
-        if calls == (0, 0):
+        if not any(calls):
             return
         expr = d.Expression()
         self._client.update_item(
             TableName=self._table,
             Key=_run_key(run_id),
-            **_with_adds(expr, {"xero_calls": calls[0], "zoho_calls": calls[1]}),
+            **_with_adds(expr, _call_adds(calls)),
         )
 
     def accounts(
@@ -640,12 +639,17 @@ def _reason_codes(exc: ClientError) -> list[str]:
     return [str(r.get("Code", "None")) for r in reasons]
 
 
+def _call_adds(calls: tuple[int, ...]) -> dict[str, int]:
+    """The run's call counters to add: (Xero calls, Zoho calls[, Zoho credits])."""
+    return dict(zip(("xero_calls", "zoho_calls", "zoho_credits"), calls, strict=False))
+
+
 def _run_from_item(item: d.Item) -> Run:
     values = d.from_item(item)
     fields = {f.name for f in dataclasses.fields(Run)}
     kwargs = {k: v for k, v in values.items() if k in fields and k != "counts"}
     kwargs["counts"] = {name: d.as_int(values.get(f"n_{name}")) for name in COUNT_NAMES}
-    for name in ("xero_calls", "zoho_calls", "batches_total", "batches_done", "version"):
+    for name in ("xero_calls", "zoho_calls", "zoho_credits", "batches_total", "batches_done", "version"):
         kwargs[name] = d.as_int(kwargs.get(name))
     if kwargs.get("days") is not None:
         kwargs["days"] = int(kwargs["days"])

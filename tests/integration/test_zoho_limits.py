@@ -145,3 +145,15 @@ def test_spent_zoho_credits_pause_the_run_and_it_resumes(
     assert run["counts"]["failed"] == 0
     assert run["progress"]["batches_done"] == run["progress"]["batches_total"] == 2
     live.zoho.clock.advance(-86_400)
+
+
+def test_a_run_reports_the_zoho_credits_it_spent(
+    live: LocalStack,
+    start: Callable[..., httpx.Response],  # noqa: F811
+    drive: Callable[..., dict[str, Any]],  # noqa: F811
+) -> None:
+    live.zoho.generate(120, seed=3)
+    run = drive(start("all").json()["run_id"])
+
+    assert run["credits"]["zoho"] == live.zoho.credits_used() > 0
+    assert run["credits"]["zoho"] >= run["calls"]["zoho"] - 1  # at most the token call is free
