@@ -117,6 +117,9 @@ class Settings(BaseSettings):
         default=3600.0, ge=60
     )  # a run without progress this long can be replaced
     RUN_MAX_DELAY_SECONDS: float = Field(default=900.0, ge=0, le=900)  # longest single wait on the queue
+    # A rate-limited single sync is kept out of sight on the sync queue until the limit's
+    # Retry-After, at most this long (SQS allows 12 hours).
+    SYNC_MAX_HOLD_SECONDS: float = Field(default=43200.0, ge=0, le=43200)
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)

@@ -87,7 +87,7 @@ class Container:
     def queue(self) -> SyncQueue:
         from chalicelib.queue import SyncQueue
 
-        return SyncQueue(self.sqs, self.queue_url)
+        return SyncQueue(self.sqs, self.queue_url, max_hold_seconds=self.settings.SYNC_MAX_HOLD_SECONDS)
 
     # --- repositories -------------------------------------------------------
 
