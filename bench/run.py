@@ -8,7 +8,8 @@ N synthetic Zoho Accounts (ZohoSandbox.generate: 1-4 contacts each, ~4% invalid)
 
 How each figure is measured:
 - calls: from the stand-ins' own call logs (every request they answered, token calls included);
-  "Xero writes" are POST/PUT to the Accounting API.
+  "Xero writes" are POST/PUT to the Accounting API. Zoho credits: what the Zoho stand-in's meter
+  charged (Zoho's credit table, sandbox/zoho/limits.py); the run reports its own count beside it.
 - projected Xero time: the stand-in's rate limits are OFF (and our own budget's minute/day
   limits raised in-process) so the bench is not minutes of sleeping; the time Xero would
   impose is then max(calls / 60 per minute, calls / 5 concurrent * XERO_LATENCY_S), with an
@@ -212,6 +213,7 @@ def _measured_run(stack: Any, meter: Meter, size: int, body: dict[str, Any] | No
     stack.xero.clear_calls()
     stack.zoho.clear_calls()
     cpu_before, probe_before = meter.cpu, meter.probe_cpu
+    credits_before = stack.zoho.credits_used()  # the stand-in's meter, Zoho's credit table
     wall = time.monotonic()
     run = _run_to_end(stack.app_url, body or {"window": "all"})
     wall = time.monotonic() - wall
@@ -224,6 +226,7 @@ def _measured_run(stack: Any, meter: Meter, size: int, body: dict[str, Any] | No
     xero = len(xero_calls)
     writes = sum(1 for c in xero_calls if c["method"] in ("POST", "PUT") and "api.xro" in c["template"])
     zoho = sum(stack.zoho.call_counts().values())
+    credits = stack.zoho.credits_used() - credits_before
     return {
         "state": run["state"],
         "counts": run["counts"],
@@ -233,7 +236,10 @@ def _measured_run(stack: Any, meter: Meter, size: int, body: dict[str, Any] | No
         "zoho_calls": zoho,
         "xero_calls_per_1000": round(xero * 1000 / size, 1),
         "zoho_calls_per_1000": round(zoho * 1000 / size, 1),
+        "zoho_credits": credits,
+        "zoho_credits_per_1000": round(credits * 1000 / size, 1),
         "run_reported_calls": run["calls"],
+        "run_reported_credits": run.get("credits", {}),
         "projected_xero_minutes": projected_minutes(xero),
         "our_cpu_s": round(cpu, 3),
         "our_cpu_ms_per_1000_accounts": round(cpu * 1000 * 1000 / accounts, 1),
@@ -354,7 +360,7 @@ def table(results: dict[str, Any]) -> str:
         f"{XERO_LATENCY_S:g} s assumed latency); the stand-in's rate limits were off.",
         "",
         f"{'bulk run':<28}{'Accounts':>9}{'Xero':>7}{'/1000':>7}{'writes':>8}{'Zoho':>7}{'/1000':>7}"
-        f"{'Xero min':>10}{'CPU ms/Acct':>13}{'batch MB':>10}",
+        f"{'credits':>8}{'Xero min':>10}{'CPU ms/Acct':>13}{'batch MB':>10}",
     ]
     for item in results["bulk"]:
         for label, key in (
@@ -368,7 +374,7 @@ def table(results: dict[str, Any]) -> str:
             lines.append(
                 f"{label:<28}{item['accounts']:>9}{r['xero_calls']:>7}{r['xero_calls_per_1000']:>7}"
                 f"{r['xero_writes']:>8}{r['zoho_calls']:>7}{r['zoho_calls_per_1000']:>7}"
-                f"{r['projected_xero_minutes']:>10}{r['our_cpu_ms_per_account']:>13}"
+                f"{r['zoho_credits']:>8}{r['projected_xero_minutes']:>10}{r['our_cpu_ms_per_account']:>13}"
                 f"{item['batch_worker_peak_mb'] if key == 'first_full_sync' else '':>10}"
             )
     click = results.get("clicks")

@@ -38,6 +38,7 @@ class TokenStore(Protocol):
     def begin_refresh(self, provider: str, owner: str, lease_seconds: float) -> TokenSet | None: ...
     def complete_refresh(self, provider: str, owner: str, new: TokenSet) -> bool: ...
     def abort_refresh(self, provider: str, owner: str, error: str | None) -> None: ...
+    def remember(self, provider: str, tenant_id: str, facts: dict[str, str]) -> bool: ...
 
 
 # Exchange a refresh token for a new token set (raises SyncError subclasses).
@@ -128,6 +129,9 @@ class TokenManager:
         if not new.refresh_token:  # Zoho keeps the same refresh token
             new.refresh_token = leased.refresh_token
         new.tenant_id = new.tenant_id or leased.tenant_id
+        if new.tenant_id == leased.tenant_id:  # what we know of the organisation still holds
+            new.tenant_name = new.tenant_name or leased.tenant_name
+            new.short_code = new.short_code or leased.short_code
         new.version = leased.version
         if self.store.complete_refresh(self.provider, self.owner, new):
             logger.info("access token refreshed", extra={"provider": self.provider})
@@ -156,6 +160,18 @@ class TokenManager:
             )
         self.sleep(self.poll_seconds)
 
-    def remember_tenant(self, tenant_id: str) -> None:
+    def remember(self, **facts: str) -> None:
+        """Keep facts about the connected organisation (`tenant_name`, `short_code`) with the
+        stored token set, so no process has to ask the provider again."""
+        cached = self._cached
+        if cached is None or not cached.tenant_id:
+            return
+        if self.store.remember(self.provider, cached.tenant_id, facts):
+            for name, value in facts.items():
+                setattr(cached, name, value)
+
+    def remember_tenant(self, tenant_id: str, tenant_name: str | None = None) -> None:
         if self._cached is not None:
-            self._cached.tenant_id = tenant_id
+            if self._cached.tenant_id != tenant_id:
+                self._cached.short_code = None  # another organisation's
+            self._cached.tenant_id, self._cached.tenant_name = tenant_id, tenant_name

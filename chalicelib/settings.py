@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Zoho CRM calls in flight at once per organisation, by edition (Free 5, Standard 10,
     # Professional 15, Enterprise 20, Ultimate 25); sizes the connection pool to Zoho's API.
     ZOHO_CONCURRENT_LIMIT: int = Field(default=10, ge=1, le=25)
+    # When Zoho CRM's API credits of the rolling 24 hours are used up, a run pauses this long
+    # before it tries again (Zoho gives no reset time: credits come back as the window rolls).
+    ZOHO_CREDITS_RETRY_SECONDS: int = Field(default=900, ge=60, le=86400)
 
     # Xero
     XERO_IDENTITY_URL: str = "https://identity.xero.com"
@@ -114,6 +117,9 @@ class Settings(BaseSettings):
         default=3600.0, ge=60
     )  # a run without progress this long can be replaced
     RUN_MAX_DELAY_SECONDS: float = Field(default=900.0, ge=0, le=900)  # longest single wait on the queue
+    # A rate-limited single sync is kept out of sight on the sync queue until the limit's
+    # Retry-After, at most this long (SQS allows 12 hours).
+    SYNC_MAX_HOLD_SECONDS: float = Field(default=43200.0, ge=0, le=43200)
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
 
     from chalicelib.mapping import FieldMap
     from chalicelib.models.budget import RateLimits
+    from chalicelib.models.calls import UpstreamCalls
     from chalicelib.models.runs import Run
     from chalicelib.queue import SyncQueue
     from chalicelib.run_queue import RunQueue
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
     from chalicelib.xero.organisations import OrganisationNames
     from chalicelib.zoho.auth import ZohoIdentity
     from chalicelib.zoho.client import ZohoClient
+    from chalicelib.zoho.limits import ZohoHttpService
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Container:
     def queue(self) -> SyncQueue:
         from chalicelib.queue import SyncQueue
 
-        return SyncQueue(self.sqs, self.queue_url)
+        return SyncQueue(self.sqs, self.queue_url, max_hold_seconds=self.settings.SYNC_MAX_HOLD_SECONDS)
 
     # --- repositories -------------------------------------------------------
 
@@ -147,8 +149,18 @@ class Container:
         return self._http("Xero", pool_size=IDENTITY_POOL_SIZE)
 
     @cached_property
-    def zoho_http(self) -> HttpService:
-        return self._http("Zoho CRM", pool_size=self.settings.ZOHO_CONCURRENT_LIMIT)
+    def zoho_http(self) -> ZohoHttpService:
+        from chalicelib.zoho.limits import ZohoHttpService
+
+        s = self.settings
+        return ZohoHttpService(
+            "Zoho CRM",
+            session(s.ZOHO_CONCURRENT_LIMIT),
+            timeout=s.HTTP_TIMEOUT_SECONDS,
+            connect_timeout=s.HTTP_CONNECT_TIMEOUT_SECONDS,
+            concurrent_limit=s.ZOHO_CONCURRENT_LIMIT,
+            credits_retry_seconds=s.ZOHO_CREDITS_RETRY_SECONDS,
+        )
 
     @cached_property
     def zoho_accounts_http(self) -> HttpService:
@@ -163,11 +175,13 @@ class Container:
             connect_timeout=s.HTTP_CONNECT_TIMEOUT_SECONDS,
         )
 
-    def upstream_calls_in_this_thread(self) -> tuple[int, int]:
-        """(Xero, Zoho) requests this thread sent, token calls included (a run's statistics)."""
+    def upstream_calls_in_this_thread(self) -> UpstreamCalls:
+        """What this thread sent upstream, token calls included (a run's statistics)."""
+        from chalicelib.models.calls import UpstreamCalls
+
         xero = self.xero_http.calls_in_this_thread() + self.xero_identity_http.calls_in_this_thread()
         zoho = self.zoho_http.calls_in_this_thread() + self.zoho_accounts_http.calls_in_this_thread()
-        return xero, zoho
+        return UpstreamCalls(xero, zoho, self.zoho_http.credits_in_this_thread())
 
     @cached_property
     def xero_identity(self) -> XeroIdentity:

@@ -216,6 +216,7 @@ def _summary(run: dict[str, Any], problems: list[dict[str, Any]], watched: float
     counts, calls = run.get("counts", {}), run.get("calls", {})
     rows = [(name, counts.get(name, 0)) for name in COUNT_NAMES]
     rows += [("Xero calls", calls.get("xero", 0)), ("Zoho calls", calls.get("zoho", 0))]
+    rows += [("Zoho credits", run.get("credits", {}).get("zoho", 0))]
     for name, value in rows:
         print(f"  {name:<12} {value:>8}", file=out)
     print(f"  {'duration':<12} {_duration(run, watched):>8}", file=out)

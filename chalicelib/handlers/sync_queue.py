@@ -28,6 +28,7 @@ def consume(event: Any) -> PartialItemFailureResponse:
             deadline=lambda: lambda_deadline(event.context),
             before_each=lambda message: logger.set_correlation_id(message.message_id),
             coalescing=services.coalescing,
+            hold_back=services.queue.hold_back,
         )
     response["batchItemFailures"] += [{"itemIdentifier": message_id} for message_id in xero_failed]
     return response

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from chalicelib.models.calls import UpstreamCalls
+
 
 class _Cursor(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -113,7 +115,7 @@ class PlanStep:
     planned_accounts: int = 0
     done: bool = False  # the last step: every batch is now planned
     index_page: tuple[int, bytes] | None = None  # (page number, compressed Xero index page)
-    calls: tuple[int, int] = (0, 0)  # (xero, zoho) calls spent by this step
+    calls: UpstreamCalls = field(default_factory=UpstreamCalls)  # spent by this step
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ class Run:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
     xero_calls: int = 0
     zoho_calls: int = 0
+    zoho_credits: int = 0  # Zoho CRM API credits those calls cost (chalicelib/zoho/limits.py)
     batches_total: int = 0
     batches_done: int = 0
     planned: bool = False  # every batch is on the queue
@@ -169,6 +170,7 @@ class Run:
             "origin": self.origin_label(),
             "counts": dict(self.counts),
             "calls": {"xero": self.xero_calls, "zoho": self.zoho_calls},
+            "credits": {"zoho": self.zoho_credits},
             "progress": {
                 "batches_done": self.batches_done,
                 "batches_total": self.batches_total,

@@ -107,6 +107,10 @@ class TokenSet:
     expires_at: float = 0.0  # epoch seconds when the access token stops working
     tenant_id: str | None = None
     api_domain: str | None = None  # Zoho: the data centre's API host
+    # Xero: what /connections and /Organisation told us about `tenant_id`, kept with the token set
+    # so a fresh process (a cold Lambda) need not ask again; a reconnect clears them.
+    tenant_name: str | None = None
+    short_code: str | None = None  # the organisation's ShortCode, for deep links into Xero
     refreshed_at: float | None = None
     last_error: str | None = None
     version: int = 0

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.deadline import Deadline
-from chalicelib.errors import SyncError
+from chalicelib.errors import RateLimitedError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact
 from chalicelib.models.runs import Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry
@@ -143,7 +143,7 @@ class BatchRecorder:
                 note = "Xero is up to date, but the result could not be written onto the Zoho Account yet."
                 for item in chunk:
                     _add_note(item, note)
-                if not final_attempt:
+                if not final_attempt or isinstance(error, RateLimitedError):  # a pause loses nothing
                     raise
                 continue
             for item, result in zip(chunk, results, strict=False):

@@ -70,7 +70,7 @@ class ZohoIdentityLike(Protocol):
 
 class CurrentTokens(Protocol):
     def current(self, deadline: Deadline) -> TokenSet: ...
-    def remember_tenant(self, tenant_id: str) -> None: ...
+    def remember_tenant(self, tenant_id: str, tenant_name: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -187,9 +187,9 @@ class Connector:
                 f"Xero organisation {tenant_id} is not connected to this app. Connected: {_listing(tenants)}."
             )
         stored = self.tokens.get("xero") or current
-        stored.tenant_id = chosen.tenant_id
+        stored.tenant_id, stored.tenant_name, stored.short_code = chosen.tenant_id, chosen.name, None
         self.tokens.replace(stored)
-        self.xero_tokens.remember_tenant(chosen.tenant_id)
+        self.xero_tokens.remember_tenant(chosen.tenant_id, chosen.name)
         return ConnectResult(
             provider="xero",
             message=f'Xero organisation "{chosen.name}" is now the one synced.',
@@ -216,6 +216,7 @@ class Connector:
             )
         chosen, warnings = self._pick(tenants, tenant_id)
         token_set.tenant_id = chosen.tenant_id if chosen else None
+        token_set.tenant_name = chosen.name if chosen else None
         self.tokens.replace(token_set)
         if chosen is None:
             message = f"Xero is connected to {len(tenants)} organisations; choose the one to sync: {_listing(tenants)}."

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from chalicelib import tracing
 from chalicelib.deadline import Deadline
-from chalicelib.errors import FatalError, RejectedError, RetriableError
+from chalicelib.errors import FatalError, RateLimitedError, RejectedError, RetriableError
 from chalicelib.models.sync import SyncOutcome, Trigger
 from chalicelib.models.webhook import SyncMessage
 from chalicelib.services.coalescing import Coalescing
@@ -45,10 +45,12 @@ class QueuedMessage:
     message_id: str
     body: str
     receive_count: int = 1
+    receipt_handle: str | None = None
 
     @classmethod
     def from_record(cls, record: SQSRecord) -> QueuedMessage:
-        return cls(record.message_id, record.body, int(record.attributes.approximate_receive_count or 1))
+        count = int(record.attributes.approximate_receive_count or 1)
+        return cls(record.message_id, record.body, count, record.get("receiptHandle"))
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,10 @@ class RetryLater(Exception):
     """Raised from a record handler: the batch processor reports the message for redelivery."""
 
 
+# Keep a received message out of sight this many seconds (SyncQueue.hold_back).
+HoldBack = Callable[[str, float], bool]
+
+
 def process_records(
     records: list[dict[str, Any]],
     syncer: AccountSyncer,
@@ -70,6 +76,7 @@ def process_records(
     deadline: Callable[[], Deadline],
     before_each: Callable[[QueuedMessage], None] | None = None,
     coalescing: Coalescing | None = None,
+    hold_back: HoldBack | None = None,
 ) -> PartialItemFailureResponse:
     """Run one FIFO batch; the answer is Lambda's partial batch response (`batchItemFailures`).
 
@@ -81,7 +88,7 @@ def process_records(
         queued = QueuedMessage.from_record(record)
         if before_each is not None:
             before_each(queued)
-        if not _handle(queued, syncer, max_receives, deadline, coalescing):
+        if not _handle(queued, syncer, max_receives, deadline, coalescing, hold_back):
             raise RetryLater(queued.message_id)
 
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
@@ -121,13 +128,18 @@ def _handle(
     max_receives: int,
     deadline: Callable[[], Deadline],
     coalescing: Coalescing | None,
+    hold_back: HoldBack | None = None,
 ) -> bool:
     """True when the message is done with (synced, dropped, rejected or failed for good)."""
     message = _parse(queued)
     if message is None:
         return True  # unreadable: retrying cannot help; logged in _parse
     with tracing.subsegment("## sync message", message_id=queued.message_id, account_id=message.account_id):
-        return _process_one(queued, message, syncer, max_receives, deadline(), coalescing)
+        try:
+            return _process_one(queued, message, syncer, max_receives, deadline(), coalescing)
+        except RateLimitedError as error:
+            _hold_back(queued, error, hold_back)
+            return False
 
 
 def _with_group(record: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +183,8 @@ def _process_one(
     except (RejectedError, FatalError) as error:  # only from resolving a contact's Account
         logger.info("queued contact event skipped", extra={"reason": error.message})
         return True
+    except RateLimitedError:
+        raise  # _handle holds the message back until the limit allows
     except RetriableError as error:
         logger.info(
             "sync will be retried",
@@ -238,6 +252,23 @@ def _joined_account(
         extra={"account_id": account_id, "coalesced_events": covered},
     )
     return True
+
+
+def _hold_back(queued: QueuedMessage, error: RateLimitedError, hold_back: HoldBack | None) -> None:
+    """A rate-limited sync comes back when the limit says (Retry-After), not at the queue's next
+    visibility timeout: one receive per wait instead of one per timeout."""
+    held = False
+    if hold_back is not None and queued.receipt_handle and error.retry_after is not None:
+        held = hold_back(queued.receipt_handle, error.retry_after)
+    logger.info(
+        "sync will be retried",
+        extra={
+            "message_id": queued.message_id,
+            "attempt": queued.receive_count,
+            "reason": error.detail,
+            "held_back_seconds": round(error.retry_after or 0) if held else None,
+        },
+    )
 
 
 def _parse(queued: QueuedMessage) -> SyncMessage | None:

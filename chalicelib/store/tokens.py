@@ -169,6 +169,17 @@ class TokenRepository:
             )
         return _token_set(d.from_item(response["Attributes"]))
 
+    def remember(self, provider: str, tenant_id: str, facts: dict[str, str]) -> bool:
+        """Keep facts about the connected organisation (Xero's name for it, its short code) with
+        the stored set while it is still connected to `tenant_id` (False: reconnected meanwhile)."""
+        e = d.Expression()
+        for attribute, value in facts.items():
+            e.set(attribute, value)
+        condition = f"{e.name('tenant_id')} = {e.value(tenant_id)}"
+        return self._write(
+            "UpdateItem", self._client.update_item, Key=_key(provider), **e.update_args(condition)
+        )
+
     def _write(self, operation: str, call: Callable[..., Any], **kwargs: Any) -> bool:
         with _no_secrets(operation):
             return d.write_if(call, TableName=self._table, **kwargs)
@@ -186,6 +197,8 @@ def _token_values(token_set: TokenSet) -> dict[str, Any]:
         "expires_at": float(token_set.expires_at),
         "tenant_id": token_set.tenant_id,
         "api_domain": token_set.api_domain,
+        "tenant_name": token_set.tenant_name,
+        "short_code": token_set.short_code,
         "refreshed_at": token_set.refreshed_at,
         "last_error": token_set.last_error,
     }
@@ -201,7 +214,7 @@ def _refresh_update(new: TokenSet, now: float) -> d.Expression:
         e.set_raw("previous_refresh_token", f"if_not_exists({e.name('refresh_token')}, {e.value(None)})")
         e.set("refresh_token", new.refresh_token)
         e.set("rotated_at", now)
-    for optional in ("tenant_id", "api_domain"):
+    for optional in ("tenant_id", "api_domain", "tenant_name", "short_code"):
         if getattr(new, optional):
             e.set(optional, getattr(new, optional))
     e.set_raw("version", f"{e.name('version')} + {e.value(1)}")
@@ -224,6 +237,8 @@ def _token_set(values: dict[str, Any]) -> TokenSet:
         expires_at=d.as_float(values.get("expires_at")) or 0.0,
         tenant_id=values.get("tenant_id"),
         api_domain=values.get("api_domain"),
+        tenant_name=values.get("tenant_name"),
+        short_code=values.get("short_code"),
         refreshed_at=d.as_float(values.get("refreshed_at")),
         last_error=values.get("last_error"),
         version=d.as_int(values.get("version")),

@@ -48,7 +48,9 @@ class XeroIdentity:
         token_set = self._token_set(response, "refreshing the Xero connection")
         token_set.tenant_id = self.configured_tenant_id or current.tenant_id
         if not token_set.tenant_id:
-            token_set.tenant_id = self.first_organisation(token_set.access_token or "", deadline)
+            organisation = self.first_organisation(token_set.access_token or "", deadline)
+            token_set.tenant_id = str(organisation["tenantId"])
+            token_set.tenant_name = organisation.get("tenantName")
         return token_set
 
     def exchange_code(self, code: str, redirect_uri: str, deadline: Deadline) -> TokenSet:
@@ -75,10 +77,11 @@ class XeroIdentity:
             raise self.http.unexpected(response, "listing the connected Xero organisations")
         return list(response.json())
 
-    def first_organisation(self, access_token: str, deadline: Deadline) -> str:
+    def first_organisation(self, access_token: str, deadline: Deadline) -> dict[str, Any]:
+        """The first organisation (not a practice) connected to the app, as /connections lists it."""
         for connection in self.connections(access_token, deadline):
             if connection.get("tenantType") == "ORGANISATION":
-                return str(connection["tenantId"])
+                return connection
         raise FatalError("No Xero organisation is connected to this app. " + RECONNECT)
 
     def _token_set(self, response: requests.Response, what: str) -> TokenSet:

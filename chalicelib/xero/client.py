@@ -124,11 +124,18 @@ class XeroClient:
         return response.status_code == 200
 
     def organisation_short_code(self, deadline: Deadline) -> str | None:
+        """The organisation's ShortCode (for deep links): kept with the token set once asked."""
+        known = self.tokens.current(deadline).short_code
+        if known:
+            return known
         response = self._call("GET", "/Organisation", deadline)
         if response.status_code != 200:
             return None
         organisations = response.json().get("Organisations") or []
-        return organisations[0].get("ShortCode") if organisations else None
+        code = organisations[0].get("ShortCode") if organisations else None
+        if code:
+            self.tokens.remember(short_code=str(code))
+        return code
 
     # --- writes ------------------------------------------------------------
 

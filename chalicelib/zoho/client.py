@@ -10,6 +10,7 @@ import requests
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RejectedError
 from chalicelib.http import HttpService
+from chalicelib.models.sync import TokenSet
 from chalicelib.oauth import TokenManager
 from chalicelib.zoho.auth import RECONNECT
 
@@ -17,13 +18,15 @@ API_VERSION = "v8"
 PAGE_SIZE = 200  # Zoho's maximum per_page for related lists
 MAX_UPDATE_RECORDS = 100  # Zoho's maximum per PUT
 
+Record = dict[str, Any]  # one record as Zoho's JSON has it
+
 
 class ZohoClient:
     def __init__(self, http: HttpService, tokens: TokenManager) -> None:
         self.http = http
         self.tokens = tokens
 
-    def get_record(self, module: str, record_id: str, fields: list[str], deadline: Deadline) -> dict | None:
+    def get_record(self, module: str, record_id: str, fields: list[str], deadline: Deadline) -> Record | None:
         """One record, or None when Zoho says it does not exist."""
         response = self._call(
             "GET", f"/{module}/{quote(record_id)}", deadline, params={"fields": ",".join(fields)}
@@ -34,9 +37,9 @@ class ZohoClient:
         rows = response.json().get("data") or []
         return rows[0] if rows else None
 
-    def get_related_contacts(self, account_id: str, fields: list[str], deadline: Deadline) -> list[dict]:
+    def get_related_contacts(self, account_id: str, fields: list[str], deadline: Deadline) -> list[Record]:
         """Every Contact of an Account, page by page (204 means none)."""
-        contacts: list[dict] = []
+        contacts: list[Record] = []
         page = 1
         while True:
             response = self._call(
@@ -87,7 +90,7 @@ class ZohoClient:
             rows = [{"code": code, "message": message, "status": "error", "details": {}} for _ in records]
         return rows
 
-    def coql(self, query: str, deadline: Deadline) -> tuple[list[dict], bool]:
+    def coql(self, query: str, deadline: Deadline) -> tuple[list[Record], bool]:
         response = self._call("POST", "/coql", deadline, json={"select_query": query})
         if response.status_code == 204:
             return [], False
@@ -108,7 +111,7 @@ class ZohoClient:
         return response
 
     def _send(
-        self, method: str, path: str, token_set: Any, deadline: Deadline, **kwargs: Any
+        self, method: str, path: str, token_set: TokenSet, deadline: Deadline, **kwargs: Any
     ) -> requests.Response:
         if not token_set.api_domain:
             raise FatalError("Zoho CRM did not say which data centre to use. " + RECONNECT)

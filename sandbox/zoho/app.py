@@ -17,9 +17,18 @@ from sandbox.common import Clock, Fault, FaultInjector, drop_connection
 
 from . import admin, api
 from .config import ZohoSandboxConfig
-from .errors import ZohoError, error_body, internal_error, invalid_method, invalid_token, invalid_url
+from .errors import (
+    ZohoError,
+    credits_exhausted,
+    error_body,
+    internal_error,
+    invalid_method,
+    invalid_token,
+    invalid_url,
+    too_many_in_flight,
+)
 from .generate import generate
-from .limits import Concurrency, Credits
+from .limits import SUB_CONCURRENCY, Concurrency, Credits
 from .metadata import API_USER_ID, CRM_USER_ID, MODULES
 from .oauth import OAuthServer
 from .store import Store
@@ -87,6 +96,7 @@ class ZohoSandbox:
         self.automation = Automation(self.config, self.clock.now)
         self.faults = FaultInjector()
         self.concurrency = Concurrency()
+        self.sub_concurrency = Concurrency()  # COQL's own cap of 10 calls in flight
         self.credits = Credits()
         self.page_tokens: dict[str, dict[str, Any]] = {}
         self._calls: deque[dict[str, Any]] = deque(maxlen=MAX_CALLS)
@@ -110,15 +120,13 @@ class ZohoSandbox:
 
     def _serve(self, call: Call) -> Response | None:
         limited = call.request.path.startswith("/crm/")
-        allowed = self.concurrency.enter(self.config.concurrency_limit) if limited else True
+        heavy = limited and call.request.path.endswith("/coql")
+        cap = self.config.concurrency_cap()
+        allowed = self.concurrency.enter(cap) if limited else True
+        allowed = (self.sub_concurrency.enter(SUB_CONCURRENCY) if heavy else True) and allowed
         try:
             if not allowed:
-                raise ZohoError(
-                    429,
-                    "TOO_MANY_REQUESTS",
-                    "too many requests. please try again after some time",
-                    {"reason": "concurrency limit exceeded", "limit": self.config.concurrency_limit},
-                )
+                raise too_many_in_flight(min(cap, SUB_CONCURRENCY) if heavy else cap)
             fault = self.faults.take(call.request.method, call.request.path)
             if fault is not None:
                 answer = self._apply_fault(call, fault)
@@ -135,6 +143,8 @@ class ZohoSandbox:
         finally:
             if limited:
                 self.concurrency.leave()
+            if heavy:
+                self.sub_concurrency.leave()
 
     def _apply_fault(self, call: Call, fault: Fault) -> Response | bool | None:
         """Sleep, drop or answer as the fault says; False lets the call through."""
@@ -176,21 +186,18 @@ class ZohoSandbox:
             return self.oauth.check(header, self.clock.now())
 
     def _check_credits(self) -> None:
-        if self.credits.used(self.clock.now()) >= self.config.daily_credits:
-            raise ZohoError(
-                429,
-                "TOO_MANY_REQUESTS",
-                "You have reached the maximum API credits allowed for the 24-hour period",
-                {"reason": "api credits exhausted", "limit": self.config.daily_credits},
-            )
+        limit = self.config.credit_limit()
+        if limit is not None and self.credits.used(self.clock.now()) >= limit:
+            raise credits_exhausted(limit)
 
     def _spend(self, call: Call, response: Response) -> None:
         now = self.clock.now()
         self.credits.spend(now, call.credits)
         call.log["credits"] = call.credits
         used = self.credits.used(now)
-        if used * 2 >= self.config.daily_credits:  # Zoho shows the header from 50 % usage on
-            response.headers["X-API-CREDITS-REMAINING"] = str(max(0, self.config.daily_credits - used))
+        limit = self.config.credit_limit()
+        if limit is not None and used * 2 >= limit:  # Zoho shows the header from 50 % usage on
+            response.headers["X-API-CREDITS-REMAINING"] = str(max(0, limit - used))
 
     # ==== call log ==============================================================================
     def _start_log(self, request: Request) -> dict[str, Any]:

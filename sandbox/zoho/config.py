@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from .limits import edition_limits
+
 
 @dataclass
 class ZohoSandboxConfig:
@@ -20,6 +22,11 @@ class ZohoSandboxConfig:
     button_timeout: float = 40.0  # Deluge invokeurl gives up after 40 s
     concurrency_limit: int = 10  # API calls in flight before 429 (Standard edition)
     daily_credits: int = 1_000_000  # API credits per rolling 24 h
+    # An edition ("free", "standard", "professional", "enterprise", "ultimate") replaces the two
+    # limits above with that edition's (sandbox/zoho/limits.py), for this many user licences.
+    edition: str | None = None
+    user_licenses: int = 10
+    addon_credits: int = 0
     # Zoho blocks a refresh token that mints more than 10 access tokens in 10 minutes.
     token_refresh_limit: int | None = 10
     validate_requests: bool = True  # check PUT and COQL bodies against the official spec
@@ -37,6 +44,17 @@ class ZohoSandboxConfig:
     # {"Accounts": ["Xero_ID"]}: an insert or update repeating a value answers DUPLICATE_DATA.
     unique_fields: dict[str, list[str]] | None = None
 
+    def credit_limit(self) -> int | None:
+        """Credits per rolling 24 h (None: unlimited, Ultimate)."""
+        if self.edition is None:
+            return self.daily_credits
+        return edition_limits(self.edition, self.user_licenses, self.addon_credits)[0]
+
+    def concurrency_cap(self) -> int:
+        if self.edition is None:
+            return self.concurrency_limit
+        return edition_limits(self.edition, self.user_licenses, self.addon_credits)[1]
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -44,6 +62,8 @@ class ZohoSandboxConfig:
         """Apply known keys; return the unknown ones (the caller reports them)."""
         known = {f.name for f in fields(self)}
         unknown = [key for key in changes if key not in known]
+        if changes.get("edition") is not None:
+            edition_limits(str(changes["edition"]), 0, 0)  # an unknown edition raises ValueError
         for key, value in changes.items():
             if key in known:
                 setattr(self, key, value)

@@ -67,3 +67,25 @@ def internal_error() -> dict[str, Any]:
 
 def too_many_requests(message: str, **details: Any) -> ZohoError:
     return ZohoError(429, "TOO_MANY_REQUESTS", message, details)
+
+
+def too_many_in_flight(limit: int) -> ZohoError:
+    """More calls in flight than the edition's (or COQL's) concurrency cap allows."""
+    return too_many_requests(
+        "too many requests. please try again after some time",
+        reason="concurrency limit exceeded",
+        limit=limit,
+    )
+
+
+def credits_exhausted(limit: int) -> ZohoError:
+    """The org has spent its API credits of the rolling 24 hours. Zoho documents only the 429
+    TOO_MANY_REQUESTS status and code for it, no Retry-After; the message names the credits so
+    a client can tell it from a concurrency 429, and X-API-CREDITS-REMAINING says 0."""
+    error = too_many_requests(
+        "You have reached the maximum API credits allowed for the 24-hour period",
+        reason="api credits exhausted",
+        limit=limit,
+    )
+    error.headers["X-API-CREDITS-REMAINING"] = "0"
+    return error

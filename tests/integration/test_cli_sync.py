@@ -61,7 +61,7 @@ def test_full_run_shows_progress_summary_and_every_problem(live: LocalStack, run
     code, out, err = cli(live, "--all", "--token", TOKEN)
 
     assert "batches" in err and "completed" in err  # the progress line reached the end
-    assert "Xero calls" in out and "Zoho calls" in out and "duration" in out
+    assert "Xero calls" in out and "Zoho calls" in out and "Zoho credits" in out and "duration" in out
     with admin(live) as api:
         runs = api.get("/sync/runs").json()["runs"]
         run = api.get(f"/sync/runs/{runs[0]['run_id']}").json()

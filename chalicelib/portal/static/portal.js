@@ -58,6 +58,7 @@
     setText(root, "[data-run-batches]", (progress.batches_done || 0) + " of " + (progress.batches_total || 0) + " batches");
     setText(root, '[data-run-calls="xero"]', Number((run.calls || {}).xero || 0).toLocaleString("en"));
     setText(root, '[data-run-calls="zoho"]', Number((run.calls || {}).zoho || 0).toLocaleString("en"));
+    setText(root, '[data-run-credits="zoho"]', Number((run.credits || {}).zoho || 0).toLocaleString("en"));
     setText(root, "[data-run-finished]", when(run.finished_at));
     setText(root, "[data-run-duration]", duration(run.duration_seconds));
     var waiting = root.querySelector("[data-run-waiting]");

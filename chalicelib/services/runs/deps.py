@@ -11,6 +11,7 @@ from typing import Protocol
 
 from chalicelib.deadline import Deadline
 from chalicelib.mapping import FieldMap
+from chalicelib.models.calls import UpstreamCalls
 from chalicelib.models.run_plan import PlanStep, RunBatch, Watermark, XeroCursor
 from chalicelib.models.runs import Run, RunAccount, RunState
 from chalicelib.run_queue import RunMessage
@@ -61,10 +62,10 @@ class RunStore(Protocol):
         number: int,
         outcomes: Sequence[RunAccount],
         *,
-        calls: tuple[int, int],
+        calls: UpstreamCalls,
         compact_unchanged: bool = False,
     ) -> bool: ...
-    def add_calls(self, run_id: str, calls: tuple[int, int]) -> None: ...
+    def add_calls(self, run_id: str, calls: UpstreamCalls) -> None: ...
     def accounts(
         self, run_id: str, *, problems_only: bool = True, limit: int = 50, cursor: str | None = None
     ) -> tuple[builtins.list[RunAccount], str | None]: ...
@@ -95,7 +96,7 @@ class RunDependencies:
     xero: XeroClient
     batches: BatchSyncer
     field_map: Callable[[], FieldMap]
-    calls: Callable[[], tuple[int, int]]  # (Xero, Zoho) requests sent so far by this thread
+    calls: Callable[[], UpstreamCalls]  # what this thread has spent so far
     notify: Callable[[Run], None] | None = None
     schedule_hours: float = 4.0
     batch_size: int = 50
@@ -104,10 +105,9 @@ class RunDependencies:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     xero_runs: XeroToZoho | None = None  # xero_to_zoho runs
 
-    def spent_since(self, before: tuple[int, int]) -> tuple[int, int]:
-        """(Xero, Zoho) requests this thread sent since `before` was read from `calls`."""
-        now = self.calls()
-        return (now[0] - before[0], now[1] - before[1])
+    def spent_since(self, before: UpstreamCalls) -> UpstreamCalls:
+        """What this thread spent since `before` was read from `calls`."""
+        return self.calls().since(before)
 
     def xero_to_zoho(self) -> XeroToZoho:
         if self.xero_runs is None:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from chalicelib import metrics
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RateLimitedError, RetriableError, SyncError
+from chalicelib.models.calls import UpstreamCalls
 from chalicelib.models.run_plan import SINGLE_LISTING_PHASES, BatchStatus, RunBatch
 from chalicelib.models.runs import XERO_TO_ZOHO, AccountResult, Run, RunAccount, RunState
 from chalicelib.models.sync import Trigger
@@ -27,6 +28,7 @@ from chalicelib.services.runs.lifecycle import Lifecycle
 from chalicelib.services.runs.planner import Planner
 from chalicelib.services.xero_index import XeroIndex
 from chalicelib.store.runs import decompress_index
+from chalicelib.zoho.limits import CREDITS_PROBLEM
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ class Dispatcher:
         run: Run,
         number: int,
         outcomes: Sequence[RunAccount],
-        calls: tuple[int, int],
+        calls: UpstreamCalls,
         *,
         compact_unchanged: bool = False,
     ) -> None:
@@ -143,7 +145,7 @@ class Dispatcher:
             RunAccount(run.run_id, account_id, AccountResult.FAILED, error.message, at=now)
             for account_id in batch.account_ids
         ]
-        self._account(run, batch.number, outcomes, (0, 0))
+        self._account(run, batch.number, outcomes, UpstreamCalls())
 
     def _give_up(self, run: Run, message: RunMessage, error: RetriableError) -> None:
         text = f"The run could not list the Accounts to sync: {error.message} Start it again later."
@@ -175,5 +177,10 @@ def _waiting(error: RateLimitedError, *, resume_hhmm: str, resume_hhmmss: str) -
         return (
             "Xero's daily limit for this organisation is used up. The run is paused and continues "
             f"automatically at {resume_hhmm} UTC; nothing is lost."
+        )
+    if error.problem == CREDITS_PROBLEM:
+        return (
+            "Zoho CRM's API credits for the last 24 hours are used up. The run is paused and "
+            f"continues automatically at {resume_hhmm} UTC; nothing is lost."
         )
     return f"Waiting for Xero's rate limit; continuing at {resume_hhmmss} UTC."

@@ -130,7 +130,7 @@ def run_from_item(item: d.Item) -> Run:
     fields = {f.name for f in dataclasses.fields(Run)}
     kwargs = {k: v for k, v in values.items() if k in fields and k != "counts"}
     kwargs["counts"] = {name: d.as_int(values.get(f"n_{name}")) for name in COUNT_NAMES}
-    for name in ("xero_calls", "zoho_calls", "batches_total", "batches_done", "version"):
+    for name in ("xero_calls", "zoho_calls", "zoho_credits", "batches_total", "batches_done", "version"):
         kwargs[name] = d.as_int(kwargs.get(name))
     if kwargs.get("days") is not None:
         kwargs["days"] = int(kwargs["days"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.models.calls import UpstreamCalls
 from chalicelib.models.run_plan import BatchStatus
 from chalicelib.models.runs import COUNT_NAMES, AccountResult, RunAccount
 from chalicelib.store import _dynamo as d
@@ -27,7 +28,7 @@ class OutcomeRecords(RunTable):
         number: int,
         outcomes: Sequence[RunAccount],
         *,
-        calls: tuple[int, int],
+        calls: UpstreamCalls,
         compact_unchanged: bool = False,
     ) -> bool:
         """Record a processed batch once: outcomes, counters, batch done. False if it was done already.
@@ -63,7 +64,7 @@ class OutcomeRecords(RunTable):
         number: int,
         outcomes: Sequence[RunAccount],
         on_batch: Sequence[RunAccount],
-        calls: tuple[int, int],
+        calls: UpstreamCalls,
     ) -> list[dict[str, Any]]:
         """[the batch's update, the run's update, one conditional Put per outcome in `outcomes`]
         (account_batch reads the cancellation reasons by these positions)."""
@@ -78,7 +79,7 @@ class OutcomeRecords(RunTable):
             **done.update_args(pending),
         }
         adds = _counters([*outcomes, *on_batch])
-        adds.update({"batches_done": 1, "xero_calls": calls[0], "zoho_calls": calls[1]})
+        adds.update({"batches_done": 1, **calls.counters()})
         expr = d.Expression().set("updated_at", now)
         run_update = {"TableName": self._table, "Key": i.run_key(run_id), **i.with_adds(expr, adds)}
         puts = [
@@ -87,11 +88,11 @@ class OutcomeRecords(RunTable):
         ]
         return [{"Update": batch_update}, {"Update": run_update}, *puts]
 
-    def add_calls(self, run_id: str, calls: tuple[int, int]) -> None:
+    def add_calls(self, run_id: str, calls: UpstreamCalls) -> None:
         """Calls spent by an attempt that did not finish its batch (rate-limited, retried)."""
-        if calls == (0, 0):
+        if not any(calls):
             return
-        adds = i.with_adds(d.Expression(), {"xero_calls": calls[0], "zoho_calls": calls[1]})
+        adds = i.with_adds(d.Expression(), calls.counters())
         self._client.update_item(TableName=self._table, Key=i.run_key(run_id), **adds)
 
     def accounts(

@@ -48,8 +48,7 @@ class PlanRecords(RunTable):
         adds = {
             "batches_total": len(step.batches),
             "planned_accounts": step.planned_accounts,
-            "xero_calls": step.calls[0],
-            "zoho_calls": step.calls[1],
+            **step.calls.counters(),
         }
         condition = f"{expr.name('plan_step')} = {expr.value(step.step)}"
         return {"TableName": self._table, "Key": i.run_key(run_id), **i.with_adds(expr, adds, condition)}

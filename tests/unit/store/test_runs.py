@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.models.calls import UpstreamCalls
 from chalicelib.models.runs import AccountResult, Run, RunAccount, RunState, WindowKind
 from chalicelib.store.errors import InvalidCursorError
 from chalicelib.store.runs import PlannedBatch, PlanStep, RunRepository
@@ -119,7 +120,9 @@ def test_an_unchanged_batch_writes_its_batch_and_run_not_an_item_per_account(
     plan(runs, [ids(0, SIZE)])
     before = writes.items
 
-    runs.account_batch(RUN_ID, 0, [outcome(a) for a in ids(0, SIZE)], calls=(0, 2), compact_unchanged=True)
+    runs.account_batch(
+        RUN_ID, 0, [outcome(a) for a in ids(0, SIZE)], calls=UpstreamCalls(0, 2), compact_unchanged=True
+    )
 
     assert writes.items - before == 2  # the batch ("done" + its unchanged Accounts) and the run's counters
     kinds = sorted(i["entity"]["S"] for i in items_of_run(ddb, table))
@@ -136,7 +139,7 @@ def test_without_compact_unchanged_each_account_is_an_item_as_before(
     plan(runs, [ids(0, SIZE)], phase="contacts")
     before = writes.items
 
-    runs.account_batch(RUN_ID, 0, [outcome(a) for a in ids(0, SIZE)], calls=(0, 2))
+    runs.account_batch(RUN_ID, 0, [outcome(a) for a in ids(0, SIZE)], calls=UpstreamCalls(0, 2))
 
     assert writes.items - before == 2 + SIZE
 
@@ -151,7 +154,7 @@ def test_problems_and_changes_stay_items_of_their_own_next_to_the_unchanged_ones
         RUN_ID,
         0,
         [outcome(a, r) for a, r in zip(ids(0, 4), results, strict=True)],
-        calls=(1, 2),
+        calls=UpstreamCalls(1, 2),
         compact_unchanged=True,
     )
 
@@ -179,8 +182,8 @@ def test_a_batch_delivered_twice_counts_once(runs: RunRepository, compact: bool)
     plan(runs, [ids(0, 3)])
     outcomes = [outcome("000000"), outcome("000001", AccountResult.CREATED), outcome("000002")]
 
-    first = runs.account_batch(RUN_ID, 0, outcomes, calls=(1, 2), compact_unchanged=compact)
-    again = runs.account_batch(RUN_ID, 0, outcomes, calls=(1, 2), compact_unchanged=compact)
+    first = runs.account_batch(RUN_ID, 0, outcomes, calls=UpstreamCalls(1, 2), compact_unchanged=compact)
+    again = runs.account_batch(RUN_ID, 0, outcomes, calls=UpstreamCalls(1, 2), compact_unchanged=compact)
 
     assert (first, again) == (True, False)
     run = runs.get(RUN_ID)
@@ -196,8 +199,12 @@ def test_an_account_planned_in_two_item_batches_keeps_its_first_outcome_and_coun
 ) -> None:
     plan(runs, [["000000", "000001"], ["000001", "000002"]], phase="carry")
 
-    runs.account_batch(RUN_ID, 0, [outcome("000000"), outcome("000001", AccountResult.UPDATED)], calls=(0, 0))
-    runs.account_batch(RUN_ID, 1, [outcome("000001", AccountResult.UPDATED), outcome("000002")], calls=(0, 0))
+    runs.account_batch(
+        RUN_ID, 0, [outcome("000000"), outcome("000001", AccountResult.UPDATED)], calls=UpstreamCalls(0, 0)
+    )
+    runs.account_batch(
+        RUN_ID, 1, [outcome("000001", AccountResult.UPDATED), outcome("000002")], calls=UpstreamCalls(0, 0)
+    )
 
     run = runs.get(RUN_ID)
     assert run is not None
@@ -246,7 +253,7 @@ def test_every_account_listing_pages_through_items_and_batches_once_each(
                 RunAccount(run_id, account_id, result, f"msg {account_id}", f"N {account_id}", "c", "t")
             )
         expected.update({o.account_id: o for o in outcomes})
-        runs.account_batch(run_id, number, outcomes, calls=(0, 0), compact_unchanged=True)
+        runs.account_batch(run_id, number, outcomes, calls=UpstreamCalls(0, 0), compact_unchanged=True)
 
     pages, cursor = [], None
     while True:
