@@ -61,7 +61,7 @@ def test_a_workflow_save_is_counted_when_the_queue_worker_syncs_it(
         headers={"X-Webhook-Token": WEBHOOK_TOKEN},
     )
     assert answer.status_code == 202
-    assert drain() == 1
+    assert drain() >= 1  # Xero's event for our own write may come back on the queue as well
 
     docs = documents(capsys.readouterr().out)
     assert values(docs, "Syncs", Outcome="created", Source="workflow") == [1]

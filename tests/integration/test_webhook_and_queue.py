@@ -121,7 +121,7 @@ def test_workflow_event_is_acknowledged_at_once_and_synced_by_the_queue(
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
     assert xero.with_number(acct(2)) == []
-    assert drain() == 1
+    assert drain() >= 1  # Xero's event for our own write may come back on the queue as well
     assert len(xero.with_number(acct(2))) == 1
     assert zoho.account(acct(2))["Xero_Sync_Status"] == "Synced"
 
