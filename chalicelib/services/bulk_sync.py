@@ -27,6 +27,7 @@ from chalicelib.models.runs import AccountResult, Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
 from chalicelib.services.bulk_batch import BatchRecorder, BulkHistoryStore, BulkStateStore, Work, read_zoho
 from chalicelib.services.sync.decide import Verdict, decide, iso_now, synced_record, zoho_shows, zoho_update
+from chalicelib.services.sync.lifecycle import rejection_status
 from chalicelib.services.sync.messages import claimed_in_run_message, not_found_message, rejection_from_xero
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 from chalicelib.services.xero_index import XeroIndex
@@ -81,7 +82,7 @@ class BatchSyncer:
                     run, item, contacts.get(item.account_id, []), field_map, tenant_id, index, claimed
                 )
             except RejectedError as error:
-                self._not_synced(run, item, field_map, SyncStatus.REJECTED, error)
+                self._not_synced(run, item, field_map, rejection_status(error), error)
             if item.outcome is None:
                 to_write.append(item)
         if run.dry_run:
@@ -237,7 +238,7 @@ class BatchSyncer:
         self, run: Run, item: Work, field_map: FieldMap, status: SyncStatus, error: SyncError
     ) -> None:
         state = item.state or AccountState(account_id=item.account_id)
-        result = AccountResult.REJECTED if status is SyncStatus.REJECTED else AccountResult.FAILED
+        result = AccountResult.FAILED if status is SyncStatus.FAILED else AccountResult.REJECTED
         item.outcome = self._outcome(run, item, result, error.message, state.xero_contact_id)
         if run.dry_run or item.account is None:
             return

@@ -36,6 +36,7 @@ from chalicelib.services.sync.decide import (
     zoho_update,
 )
 from chalicelib.services.sync.directory import LiveDirectory
+from chalicelib.services.sync.lifecycle import rejection_status
 from chalicelib.services.xero_links import XeroLinks
 from chalicelib.store.errors import StaleStateError
 from chalicelib.timestamps import iso_seconds
@@ -137,7 +138,7 @@ class AccountSyncer:
                 raise decision.error
             return self._write_to_xero(request, field_map, account, state, prepared, decision, tenant_id)
         except RejectedError as error:
-            return self._finish_not_synced(request, field_map, account, state, SyncStatus.REJECTED, error)
+            return self._finish_not_synced(request, field_map, account, state, rejection_status(error), error)
         except FatalError as error:
             return self._finish_not_synced(request, field_map, account, state, SyncStatus.FAILED, error)
         except RetriableError as error:
