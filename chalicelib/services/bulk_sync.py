@@ -32,6 +32,7 @@ from chalicelib.services.sync.messages import claimed_in_run_message, not_found_
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 from chalicelib.services.xero_index import XeroIndex
 from chalicelib.services.xero_links import XeroLinks
+from chalicelib.services.xero_merge import without_taken_number
 from chalicelib.xero.client import ElementResult, XeroClient
 from chalicelib.zoho.client import ZohoClient
 
@@ -143,6 +144,7 @@ class BatchSyncer:
         elif item.decision.error is not None:
             raise item.decision.error
         elif item.target:
+            item.prepared = without_taken_number(item.account_id, item.prepared, item.decision.contact, index)
             owner = claimed.setdefault(item.target.lower(), item.account_id)
             if owner != item.account_id:
                 raise ConflictError(claimed_in_run_message(owner))

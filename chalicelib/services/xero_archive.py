@@ -24,6 +24,7 @@ from chalicelib.models.sync import AccountState, SyncAction, SyncStatus
 from chalicelib.services.sync import lifecycle
 from chalicelib.services.sync.decide import iso_now
 from chalicelib.services.sync.from_xero import account_key
+from chalicelib.services.xero_merge import MergeRelinker, is_merged
 from chalicelib.store.errors import StaleStateError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Lifecycle(StrEnum):
     NONE = "none"  # nothing to do here: decide the contact as usual
     ARCHIVED = "archived"  # the Account shows it archived; stop here
     RESTORED = "restored"  # the Account shows Synced again; carry on as usual
+    MERGED = "merged"  # merged in Xero: the Account now holds the surviving contact; stop here
 
 
 class ArchiveMirror:
@@ -44,11 +46,17 @@ class ArchiveMirror:
         self.deps = deps  # InboundDependencies
         self.history = history  # XeroInbound.history: a timeline entry "Change in Xero"
         self.find_account = find_account  # XeroInbound's way to the Account of a contact
+        self.merges = MergeRelinker(deps, history)  # services/xero_merge.py
 
     def step(
         self, tenant_id: str, contact: dict[str, Any], deadline: Deadline
     ) -> tuple[Lifecycle, str | None]:
-        """For a webhook event: archive or restore this contact's Account when it is due."""
+        """For a webhook event: archive, restore or relink (a merge) this contact's Account when due."""
+        if is_merged(contact):
+            account_id = self.find_account(tenant_id, contact, self.deps.field_map(), deadline)
+            return (
+                self.relink(tenant_id, contact, account_id, deadline) if account_id else Lifecycle.NONE
+            ), account_id
         if lifecycle.is_archived(contact):
             account_id = self.find_account(tenant_id, contact, self.deps.field_map(), deadline)
             if account_id is None:  # no Account: nothing to show (archived contacts create none)
@@ -76,6 +84,12 @@ class ArchiveMirror:
         states = self.deps.states.get_many([a for _, a in pairs if a])
         steps: dict[str, Lifecycle] = {}
         for contact, account_id in pairs:
+            if is_merged(contact) and account_id:
+                merged = (
+                    Lifecycle.MERGED if dry_run else self.relink(tenant_id, contact, account_id, deadline)
+                )
+                steps[str(contact["ContactID"]).lower()] = merged
+                continue
             archived = lifecycle.is_archived(contact)
             if not account_id or not (archived or lifecycle.is_restored(contact, states.get(account_id))):
                 continue
@@ -85,6 +99,20 @@ class ArchiveMirror:
             else:
                 steps[contact_id] = self.apply(tenant_id, contact, account_id, deadline)
         return steps
+
+    def relink(
+        self, tenant_id: str, contact: dict[str, Any], account_id: str, deadline: Deadline
+    ) -> Lifecycle:
+        """A merged contact's Account relinked to the survivor, under the Account's lock."""
+        owner, lock = f"xero-merge-{uuid.uuid4()}", f"account#{account_id}"
+        wait = min(deadline.remaining(), self.deps.lock_seconds)
+        if not self.deps.locks.acquire_waiting(lock, owner, self.deps.lock_seconds, wait):
+            raise RetriableError("Another sync of this Account is running; trying again shortly.")
+        try:
+            handled = self.merges.relink(tenant_id, contact, account_id, deadline)
+        finally:
+            self.deps.locks.release(lock, owner)
+        return Lifecycle.MERGED if handled else Lifecycle.NONE
 
     def apply(
         self, tenant_id: str, contact: dict[str, Any], account_id: str, deadline: Deadline

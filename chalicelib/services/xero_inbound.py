@@ -42,6 +42,7 @@ from chalicelib.services.sync.from_xero import (
     shown_in_zoho,
 )
 from chalicelib.services.xero_archive import ARCHIVED_SUMMARY, ArchiveMirror, Lifecycle
+from chalicelib.services.xero_merge import MERGED_SUMMARY
 from chalicelib.store.errors import StaleStateError
 from chalicelib.store.snapshots import LinkSnapshot
 from chalicelib.zoho import coql
@@ -105,8 +106,9 @@ class XeroInbound:
         fields = fields_to_zoho(field_map)
         contact_id = str(contact["ContactID"]).lower()
         step, archived = self.archive.step(tenant_id, contact, deadline)
-        if step is Lifecycle.ARCHIVED:
-            return InboundOutcome(contact_id, InboundVerdict.ARCHIVED, archived, ARCHIVED_SUMMARY)
+        if step in (Lifecycle.ARCHIVED, Lifecycle.MERGED):
+            summary = ARCHIVED_SUMMARY if step is Lifecycle.ARCHIVED else MERGED_SUMMARY
+            return InboundOutcome(contact_id, InboundVerdict.ARCHIVED, archived, summary)
         named = account_key(contact)
         if named is not None and is_known_version(contact, self.deps.snapshots.get(named), fields):
             return InboundOutcome(contact_id, InboundVerdict.ECHO, named)  # no Zoho call needed

@@ -34,6 +34,7 @@ from chalicelib.services.sync.from_xero import (
 )
 from chalicelib.services.xero_archive import ARCHIVED_SUMMARY, Lifecycle
 from chalicelib.services.xero_inbound import XeroInbound, ZohoRefused
+from chalicelib.services.xero_merge import MERGED_SUMMARY
 from chalicelib.store.runs import compress_index, decompress_index
 from chalicelib.store.snapshots import LinkSnapshot
 
@@ -118,6 +119,9 @@ class XeroRuns:
             pair.snapshot = snapshots.get(pair.account_id) if pair.account_id else None
             if steps.get(pair.contact_id) is Lifecycle.ARCHIVED:
                 self._done(run, pair, InboundVerdict.ARCHIVED)
+                continue
+            if steps.get(pair.contact_id) is Lifecycle.MERGED:
+                pair.outcome = self._outcome(run, pair, AccountResult.UPDATED, MERGED_SUMMARY)
                 continue
             self._decide(run, tenant_id, pair, field_map, fields, deadline)
         if not run.dry_run:
