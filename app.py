@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib import metrics, tracing
-from chalicelib.handlers import runs_queue, schedule, sync_queue, webhook, xero_webhook
+from chalicelib.handlers import runs_queue, schedule, sync_queue, webhook, xero_webhook, zoho_deletions
 from chalicelib.handlers.admin_runs import admin_runs
 from chalicelib.observability import logger, wire_library_loggers
 from chalicelib.portal import portal
@@ -66,3 +66,9 @@ def run_worker(event: Any) -> Any:
 def scheduled_sync(event: Any) -> dict[str, str]:
     """Every SYNC_SCHEDULE_HOURS: sync what changed since the last run (skipped while one runs)."""
     return schedule.scheduled_sync()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def poll_zoho_deletions(event: Any) -> dict[str, Any]:
+    """Every minute: Accounts deleted in Zoho CRM → their Xero contacts archived (ARCHIVE_ON_ZOHO_DELETE)."""
+    return zoho_deletions.poll_zoho_deletions(getattr(event, "context", None))

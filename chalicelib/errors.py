@@ -30,6 +30,10 @@ class RejectedError(SyncError):
     """The Account's data must be fixed before it can be synced."""
 
 
+class ArchivedInXeroError(RejectedError):
+    """The Account's Xero contact is archived: nothing syncs either way until it is restored."""
+
+
 class ConflictError(RejectedError):
     """Xero already holds a different contact that this Account would collide with."""
 

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # contact created in Xero creates its Account in Zoho CRM.
     XERO_WEBHOOK_KEY: SecretStr = SecretStr("")
     XERO_CREATES_ACCOUNTS: bool = True
+    # A Zoho Account deleted (found through Zoho's deleted-records list) archives its Xero contact.
+    ARCHIVE_ON_ZOHO_DELETE: bool = True
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")

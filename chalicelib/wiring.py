@@ -497,6 +497,26 @@ class Container:
             self.xero_inbound, self.run_store, lambda: load_field_map(self.settings.MAPPING_FILE or None)
         )
 
+    # --- Zoho deletions → Xero archives (services/zoho_deletions.py) ---------------
+
+    @cached_property
+    def zoho_deletions(self) -> Any:
+        """`archive_deleted_since(deadline)`: the schedule's poll, and a zoho_to_xero run's planner."""
+        from chalicelib.services.zoho_deletions import DeletionDependencies, ZohoDeletions
+        from chalicelib.store.watermarks import WatermarkRepository
+
+        return ZohoDeletions(
+            DeletionDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                states=self.states,
+                history=self.history,
+                locks=self.locks,
+                watermarks=WatermarkRepository(self.dynamodb, self.settings.TABLE_NAME),
+                archive_on_delete=self.settings.ARCHIVE_ON_ZOHO_DELETE,
+            )
+        )
+
 
 def container() -> Container:
     return _container(get_settings())

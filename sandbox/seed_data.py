@@ -156,7 +156,11 @@ ZOHO_ACCOUNTS: list[dict[str, Any]] = [
         11, "Harbour Dental Group", expect="rejected: the primary contact's e-mail is not one Xero accepts"
     ),
     _account(12, "Island Coffee Roasters", expect="created: no contacts (an Account alone is fine)"),
-    _account(13, "Juniper Legal", expect="rejected: its Xero contact is archived"),
+    _account(
+        13,
+        "Juniper Legal",
+        expect="rejected: its Xero contact is archived (the Account shows *Archived in Xero*)",
+    ),
     _account(
         14,
         "Kestrel Engineering",

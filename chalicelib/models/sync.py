@@ -13,6 +13,10 @@ class SyncStatus(StrEnum):
     SYNCED = "Synced"
     FAILED = "Failed"
     REJECTED = "Rejected"
+    ARCHIVED = "Archived in Xero"  # its Xero contact is archived: nothing syncs until restored
+
+
+_ANSWER_STATUS = {SyncStatus.SYNCED: "synced", SyncStatus.ARCHIVED: "rejected"}
 
 
 class SyncAction(StrEnum):
@@ -28,6 +32,7 @@ class Trigger(StrEnum):
     RUN = "run"
     PORTAL = "portal"  # "Sync now" on an Account's page in the portal
     XERO = "xero"  # a change made in Xero (its webhook, or a xero_to_zoho run)
+    ZOHO_DELETE = "zoho_delete"  # the Account was deleted in Zoho CRM (services/zoho_deletions.py)
 
 
 @dataclass
@@ -81,7 +86,8 @@ class SyncOutcome:
 
     def to_response(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "status": "synced" if self.status is SyncStatus.SYNCED else self.status.value.lower(),
+            # The button's answer keeps its three statuses: an archived contact is a refusal.
+            "status": _ANSWER_STATUS.get(self.status, self.status.value.lower()),
             "message": self.message,
             "account_id": self.account_id,
         }

@@ -36,6 +36,7 @@ TRIGGER_LABELS = {
     "api": "API",
     "xero": "Change in Xero",
     "cli": "CLI",
+    "zoho_delete": "Deleted in Zoho",
 }
 
 

@@ -27,10 +27,12 @@ from chalicelib.models.runs import AccountResult, Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
 from chalicelib.services.bulk_batch import BatchRecorder, BulkHistoryStore, BulkStateStore, Work, read_zoho
 from chalicelib.services.sync.decide import Verdict, decide, iso_now, synced_record, zoho_shows, zoho_update
+from chalicelib.services.sync.lifecycle import rejection_status
 from chalicelib.services.sync.messages import claimed_in_run_message, not_found_message, rejection_from_xero
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 from chalicelib.services.xero_index import XeroIndex
 from chalicelib.services.xero_links import XeroLinks
+from chalicelib.services.xero_merge import without_taken_number
 from chalicelib.xero.client import ElementResult, XeroClient
 from chalicelib.zoho.client import ZohoClient
 
@@ -81,7 +83,7 @@ class BatchSyncer:
                     run, item, contacts.get(item.account_id, []), field_map, tenant_id, index, claimed
                 )
             except RejectedError as error:
-                self._not_synced(run, item, field_map, SyncStatus.REJECTED, error)
+                self._not_synced(run, item, field_map, rejection_status(error), error)
             if item.outcome is None:
                 to_write.append(item)
         if run.dry_run:
@@ -142,6 +144,7 @@ class BatchSyncer:
         elif item.decision.error is not None:
             raise item.decision.error
         elif item.target:
+            item.prepared = without_taken_number(item.account_id, item.prepared, item.decision.contact, index)
             owner = claimed.setdefault(item.target.lower(), item.account_id)
             if owner != item.account_id:
                 raise ConflictError(claimed_in_run_message(owner))
@@ -237,7 +240,7 @@ class BatchSyncer:
         self, run: Run, item: Work, field_map: FieldMap, status: SyncStatus, error: SyncError
     ) -> None:
         state = item.state or AccountState(account_id=item.account_id)
-        result = AccountResult.REJECTED if status is SyncStatus.REJECTED else AccountResult.FAILED
+        result = AccountResult.FAILED if status is SyncStatus.FAILED else AccountResult.REJECTED
         item.outcome = self._outcome(run, item, result, error.message, state.xero_contact_id)
         if run.dry_run or item.account is None:
             return

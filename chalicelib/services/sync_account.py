@@ -36,7 +36,9 @@ from chalicelib.services.sync.decide import (
     zoho_update,
 )
 from chalicelib.services.sync.directory import LiveDirectory
+from chalicelib.services.sync.lifecycle import rejection_status
 from chalicelib.services.xero_links import XeroLinks
+from chalicelib.services.xero_merge import without_taken_number
 from chalicelib.store.errors import StaleStateError
 from chalicelib.timestamps import iso_seconds
 from chalicelib.xero.client import XeroClient
@@ -135,9 +137,10 @@ class AccountSyncer:
                 return self._finish_unchanged(request, field_map, account, state, prepared)
             if decision.error is not None:
                 raise decision.error
+            prepared = without_taken_number(request.account_id, prepared, decision.contact, directory)
             return self._write_to_xero(request, field_map, account, state, prepared, decision, tenant_id)
         except RejectedError as error:
-            return self._finish_not_synced(request, field_map, account, state, SyncStatus.REJECTED, error)
+            return self._finish_not_synced(request, field_map, account, state, rejection_status(error), error)
         except FatalError as error:
             return self._finish_not_synced(request, field_map, account, state, SyncStatus.FAILED, error)
         except RetriableError as error:

@@ -87,7 +87,7 @@ def _sync_now(
 def _status_code(outcome: SyncOutcome) -> int:
     if outcome.status is SyncStatus.SYNCED:
         return 200
-    if outcome.status is SyncStatus.REJECTED:
+    if outcome.status in (SyncStatus.REJECTED, SyncStatus.ARCHIVED):
         return 422
     return 502  # failed for a reason a person must fix (connection, settings)
 

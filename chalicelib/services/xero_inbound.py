@@ -41,6 +41,8 @@ from chalicelib.services.sync.from_xero import (
     next_snapshot,
     shown_in_zoho,
 )
+from chalicelib.services.xero_archive import ARCHIVED_SUMMARY, ArchiveMirror, Lifecycle
+from chalicelib.services.xero_merge import MERGED_SUMMARY
 from chalicelib.store.errors import StaleStateError
 from chalicelib.store.snapshots import LinkSnapshot
 from chalicelib.zoho import coql
@@ -82,6 +84,7 @@ class ZohoRefused(Exception):
 class XeroInbound:
     def __init__(self, deps: InboundDependencies) -> None:
         self.deps = deps
+        self.archive = ArchiveMirror(deps, self.history, self._linked_account)  # archived / restored
 
     def fetch(self, tenant_id: str, contact_ids: list[str], deadline: Deadline) -> list[dict[str, Any]]:
         """The contacts as Xero has them now, in ONE call ([] for an organisation we do not sync)."""
@@ -102,6 +105,10 @@ class XeroInbound:
         field_map = self.deps.field_map()
         fields = fields_to_zoho(field_map)
         contact_id = str(contact["ContactID"]).lower()
+        step, archived = self.archive.step(tenant_id, contact, deadline)
+        if step in (Lifecycle.ARCHIVED, Lifecycle.MERGED):
+            summary = ARCHIVED_SUMMARY if step is Lifecycle.ARCHIVED else MERGED_SUMMARY
+            return InboundOutcome(contact_id, InboundVerdict.ARCHIVED, archived, summary)
         named = account_key(contact)
         if named is not None and is_known_version(contact, self.deps.snapshots.get(named), fields):
             return InboundOutcome(contact_id, InboundVerdict.ECHO, named)  # no Zoho call needed

@@ -33,7 +33,9 @@ from chalicelib.services.sync.from_xero import (
     decide_unlinked,
     shown_in_zoho,
 )
+from chalicelib.services.xero_archive import ARCHIVED_SUMMARY, Lifecycle
 from chalicelib.services.xero_inbound import XeroInbound, ZohoRefused
+from chalicelib.services.xero_merge import MERGED_SUMMARY
 from chalicelib.store.runs import RunRepository, compress_index, decompress_index
 from chalicelib.store.snapshots import LinkSnapshot
 
@@ -45,6 +47,7 @@ _RESULTS = {
     InboundVerdict.CREATE: (AccountResult.CREATED, messages.FROM_XERO_CREATED),
     InboundVerdict.ECHO: (AccountResult.UNCHANGED, "Nothing changed in Xero since the last sync."),
     InboundVerdict.STALE: (AccountResult.UNCHANGED, "Zoho CRM already has a newer version of this contact."),
+    InboundVerdict.ARCHIVED: (AccountResult.UNCHANGED, ARCHIVED_SUMMARY),
 }
 
 
@@ -110,8 +113,17 @@ class XeroRuns:
                 tenant_id, pair.contact_id
             )
         snapshots = self.deps.snapshots.get_many([p.account_id for p in pairs if p.account_id])
+        steps = self.inbound.archive.run_steps(
+            tenant_id, [(p.contact, p.account_id) for p in pairs], deadline, dry_run=run.dry_run
+        )
         for pair in pairs:
             pair.snapshot = snapshots.get(pair.account_id) if pair.account_id else None
+            if steps.get(pair.contact_id) is Lifecycle.ARCHIVED:
+                self._done(run, pair, InboundVerdict.ARCHIVED)
+                continue
+            if steps.get(pair.contact_id) is Lifecycle.MERGED:
+                pair.outcome = self._outcome(run, pair, AccountResult.UPDATED, MERGED_SUMMARY)
+                continue
             self._decide(run, tenant_id, pair, field_map, fields, deadline)
         if not run.dry_run:
             self._write(run, tenant_id, [p for p in pairs if p.writes], field_map, fields, deadline)

@@ -90,6 +90,24 @@ class ZohoClient:
             rows = [{"code": code, "message": message, "status": "error", "details": {}} for _ in records]
         return rows
 
+    def list_deleted(
+        self, module: str, since: str | None, page: int, deadline: Deadline
+    ) -> tuple[list[Record], bool]:
+        """One page of the records deleted after `since` (a Zoho DateTime), recycle bin and
+        permanent alike (`type=all`), and whether more pages follow; 204 means none."""
+        response = self._call(
+            "GET",
+            f"/{module}/deleted",
+            deadline,
+            params={"type": "all", "page": page, "per_page": PAGE_SIZE},
+            headers={"If-Modified-Since": since} if since else None,
+        )
+        if response.status_code in (204, 304):
+            return [], False
+        self._expect(response, (200,), f"listing the {module} deleted in Zoho CRM")
+        body = response.json()
+        return list(body.get("data") or []), bool((body.get("info") or {}).get("more_records"))
+
     def coql(self, query: str, deadline: Deadline) -> tuple[list[Record], bool]:
         response = self._call("POST", "/coql", deadline, json={"select_query": query})
         if response.status_code == 204:

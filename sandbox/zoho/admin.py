@@ -209,7 +209,7 @@ def _records(sb: ZohoSandbox, request: Request, module: str) -> Response:
 
 def _record(sb: ZohoSandbox, request: Request, module: str, record_id: str) -> Response:
     if request.method == "DELETE":
-        if not sb.delete(module, record_id):
+        if not sb.delete(module, record_id, permanent=request.args.get("permanent") == "true"):
             raise KeyError(f"{module}/{record_id}")
         return json_response(200, {"deleted": record_id})
     if request.method == "PATCH":

@@ -85,6 +85,10 @@ def records(sb: ZohoSandbox, call: Call, module: str) -> Response:
 def record(sb: ZohoSandbox, call: Call, module: str, record_id: str) -> Response:
     if call.request.method == "PUT":
         return update_records(sb, call, module, record_id)
+    if call.request.method == "DELETE":
+        from .deleted import delete_record
+
+        return delete_record(sb, call, module, record_id)
     return get_record(sb, call, module, record_id)
 
 

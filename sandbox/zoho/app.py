@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.common import Clock, Fault, FaultInjector, drop_connection
 
-from . import admin, api
+from . import admin, api, deleted
 from .config import ZohoSandboxConfig
 from .errors import (
     ZohoError,
@@ -48,7 +48,8 @@ API_RULES = Map(
         Rule("/crm/v8/settings/modules", methods=["GET"], endpoint="modules"),
         Rule("/crm/v8/coql", methods=["POST"], endpoint="coql"),
         Rule("/crm/v8/<module>", methods=["GET", "PUT", "POST"], endpoint="records"),
-        Rule("/crm/v8/<module>/<record_id>", methods=["GET", "PUT"], endpoint="record"),
+        Rule("/crm/v8/<module>/deleted", methods=["GET"], endpoint="deleted"),
+        Rule("/crm/v8/<module>/<record_id>", methods=["GET", "PUT", "DELETE"], endpoint="record"),
         Rule("/crm/v8/<module>/<record_id>/<related>", methods=["GET"], endpoint="related"),
     ],
     strict_slashes=False,
@@ -66,6 +67,7 @@ ENDPOINTS: dict[str, Callable[..., Response]] = {
     "records": api.records,
     "record": api.record,
     "related": api.related_records,
+    "deleted": deleted.list_deleted,
 }
 
 
@@ -77,6 +79,8 @@ def _template(endpoint: str, args: dict[str, str], path: str) -> str:
         return f"/crm/v8/{module}"
     if endpoint == "record":
         return f"/crm/v8/{module}/{{id}}"
+    if endpoint == "deleted":
+        return f"/crm/v8/{module}/deleted"
     if endpoint == "related":
         return f"/crm/v8/{module}/{{id}}/{args.get('related')}"
     return path
@@ -266,9 +270,14 @@ class ZohoSandbox:
         """Edit a record as a CRM user would: Modified_Time moves, workflow rules fire."""
         return admin.user_write(self, _known(module), record_id, fields, automation)
 
-    def delete(self, module: str, record_id: str) -> bool:
+    def delete(
+        self, module: str, record_id: str, *, user_id: str = CRM_USER_ID, permanent: bool = False
+    ) -> bool:
+        """Delete a record as a CRM user does (to the recycle bin), or for good; either way
+        `GET /crm/v8/{module}/deleted` lists it from then on."""
+        kind = "permanent" if permanent else "recycle"
         with self.lock:
-            return self.store.delete(_known(module), record_id)
+            return self.store.delete(_known(module), record_id, self.clock.now(), user_id, kind)
 
     def generate(self, n: int, seed: int = 1) -> dict[str, Any]:
         with self.lock:

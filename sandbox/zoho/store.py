@@ -25,6 +25,7 @@ class Store:
         self._contacts_by_account: dict[str, set[str]] = {}
         self._next_id = FIRST_NEW_ID
         self.offset_minutes = 0
+        self.deleted: dict[str, list[dict[str, Any]]] = {}  # per module, oldest first (deleted.py)
 
     # ---- identity and lookups -------------------------------------------------
     def new_id(self) -> str:
@@ -47,6 +48,7 @@ class Store:
         for records in self.modules.values():
             records.clear()
         self._contacts_by_account.clear()
+        self.deleted.clear()
         self._next_id = FIRST_NEW_ID
 
     # ---- writes -----------------------------------------------------------------
@@ -80,10 +82,16 @@ class Store:
         self._index(module, record, old_account)
         return record
 
-    def delete(self, module: str, record_id: str) -> bool:
+    def delete(
+        self, module: str, record_id: str, now: float = 0.0, user_id: str = CRM_USER_ID, kind: str = "recycle"
+    ) -> bool:
+        """Remove a record; GET /{module}/deleted lists it afterwards (`kind` recycle or permanent)."""
+        from .deleted import record_deletion
+
         record = self.modules[module].pop(record_id, None)
         if record is None:
             return False
+        record_deletion(self, module, record, now, user_id, kind)
         if module == "Contacts":
             self._contacts_by_account.get(record.get("Account_Name") or "", set()).discard(record_id)
         else:

@@ -14,7 +14,7 @@ from chalicelib.store.schema import TABLE_DEFINITION
 from deploy.package import schedule_hours
 from tests.packaging.conftest import STAGE, Package
 
-HANDLERS = {"app.app", "app.sync_worker", "app.run_worker", "app.scheduled_sync"}
+HANDLERS = {"app.app", "app.sync_worker", "app.run_worker", "app.scheduled_sync", "app.poll_zoho_deletions"}
 # What every handler must be told about the stack (read by chalicelib/settings.py).
 RESOURCE_VARIABLES = {
     "TABLE_NAME",

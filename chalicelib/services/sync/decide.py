@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from chalicelib.errors import ConflictError, RejectedError
+from chalicelib.errors import ArchivedInXeroError, ConflictError, RejectedError
 from chalicelib.mapping import FieldMap, PreparedContact, writeback_fields
 from chalicelib.models.sync import AccountState, SyncAction, SyncStatus
 from chalicelib.services.sync import messages
@@ -185,7 +185,7 @@ def follow_merges(contact: XeroContact, directory: ContactDirectory) -> XeroCont
 def refusal(contact: XeroContact) -> RejectedError | None:
     """Why we may not write to this contact, if we may not."""
     if contact.status == ARCHIVED:
-        return RejectedError(messages.archived_message(contact.name))
+        return ArchivedInXeroError(messages.archived_message(contact.name))
     if contact.status == ERASURE_REQUESTED:
         return RejectedError(messages.erasure_message(contact.name))
     return None

@@ -40,6 +40,7 @@ class InboundVerdict(StrEnum):
     ECHO = "echo"  # nothing changed since the last sync (our own write, or a redelivery)
     STALE = "stale"  # older than what we last synced: never overwrite newer data
     SKIP = "skip"  # not ours to create (creation off, archived, …); `reason` says why
+    ARCHIVED = "archived"  # archived in Xero: the Account shows it, nothing else synced
 
 
 @dataclass(frozen=True)

@@ -132,4 +132,4 @@ def test_the_call_log_counts_by_route(api: httpx.Client, zoho_sandbox: Any, admi
 
 def test_unknown_paths_and_methods(api: httpx.Client) -> None:
     assert api.get("/crm/v8/Accounts/1/Contacts/2/x").json()["code"] == "INVALID_URL_PATTERN"
-    assert api.delete(f"/crm/v8/Accounts/{ACME}").json()["code"] == "INVALID_REQUEST_METHOD"
+    assert api.patch(f"/crm/v8/Accounts/{ACME}").json()["code"] == "INVALID_REQUEST_METHOD"
