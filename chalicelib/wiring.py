@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the providers import their modules when first used (cold st
     from chalicelib.services.runs import RunService
     from chalicelib.services.sync_account import AccountSyncer
     from chalicelib.services.xero_runs import XeroRuns
+    from chalicelib.services.zoho_deletions import ZohoDeletions
     from chalicelib.store.accounts import AccountStateRepository
     from chalicelib.store.budget import RateBudgetRepository
     from chalicelib.store.history import HistoryRepository
@@ -326,6 +327,7 @@ class Container:
                 overlap_seconds=s.RUN_OVERLAP_SECONDS,
                 stale_after_seconds=s.RUN_STALE_SECONDS,
                 xero_runs=self.xero_runs,
+                deletions=self.zoho_deletions,
             )
         )
 
@@ -500,7 +502,7 @@ class Container:
     # --- Zoho deletions → Xero archives (services/zoho_deletions.py) ---------------
 
     @cached_property
-    def zoho_deletions(self) -> Any:
+    def zoho_deletions(self) -> ZohoDeletions:
         """`archive_deleted_since(deadline)`: the schedule's poll, and a zoho_to_xero run's planner."""
         from chalicelib.services.zoho_deletions import DeletionDependencies, ZohoDeletions
         from chalicelib.store.watermarks import WatermarkRepository

@@ -12,6 +12,9 @@ import pytest
 
 from chalicelib.deadline import Deadline
 from sandbox.stack import LocalStack
+from tests.integration.test_runs import admin, drive, run_all, runs_queue, start
+
+__all__ = ["admin", "drive", "run_all", "runs_queue", "start"]
 
 ACME = "5725767000000400001"
 BLUE = "5725767000000400002"
@@ -106,3 +109,17 @@ def test_an_account_never_synced_is_left_alone(live: LocalStack) -> None:
 
     assert (done.seen, done.archived) == (1, [])
     assert archive_posts(live) == []
+
+
+def test_a_run_archives_the_contacts_of_accounts_deleted_since_the_last_sweep(
+    live: LocalStack, click: Callable[..., httpx.Response], run_all: Callable[..., dict[str, Any]]
+) -> None:
+    contact_id = click(ACME).json()["xero_contact_id"]
+    live.zoho.delete("Accounts", ACME)
+
+    run_all("all")  # no schedule has polled since: the run's planning sweeps first
+
+    assert live.xero.contact(contact_id)["ContactStatus"] == "ARCHIVED"
+    assert len(archive_posts(live)) == 1
+    run_all("all")
+    assert len(archive_posts(live)) == 1  # the next run finds it handled

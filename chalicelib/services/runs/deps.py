@@ -16,6 +16,7 @@ from chalicelib.models.run_plan import PlanStep, RunBatch, Watermark, XeroCursor
 from chalicelib.models.runs import Run, RunAccount, RunState
 from chalicelib.run_queue import RunMessage
 from chalicelib.services.bulk_sync import BatchSyncer
+from chalicelib.services.zoho_deletions import ZohoDeletions
 from chalicelib.timestamps import iso_seconds
 from chalicelib.xero.client import XeroClient
 from chalicelib.zoho.client import ZohoClient
@@ -104,6 +105,7 @@ class RunDependencies:
     stale_after_seconds: float = 3600.0
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     xero_runs: XeroToZoho | None = None  # xero_to_zoho runs
+    deletions: ZohoDeletions | None = None  # Accounts deleted in Zoho: archive their contacts
 
     def spent_since(self, before: UpstreamCalls) -> UpstreamCalls:
         """What this thread spent since `before` was read from `calls`."""

@@ -16,6 +16,7 @@ then sends them; a redelivered step re-sends what is still pending.
 
 from __future__ import annotations
 
+import logging
 from typing import TypeAlias
 
 from chalicelib.deadline import Deadline
@@ -39,6 +40,7 @@ from chalicelib.services.xero_index import index_row
 from chalicelib.store.runs import StepAlreadyCommittedError, compress_index
 from chalicelib.zoho import queries
 
+logger = logging.getLogger(__name__)
 XERO_PAGE = 1000  # Xero's maximum pageSize
 # Contacts per batch of a xero_to_zoho run (one Zoho PUT each). A batch's outcomes are
 # recorded in one DynamoDB transaction of at most 100 items, two of them the run's own.
@@ -62,6 +64,8 @@ class Planner:
         if run.plan_step < step:
             return  # an older step is still to be committed; its message will come back
         before = self.deps.calls()
+        if step == 0:
+            self._archive_deleted(run, deadline)
         cursor = run.plan_cursor or first_cursor(run)
         ids, next_cursor, index_page = self._page(run, cursor, deadline)
         batches = self._batches(run, ids, cursor.phase)
@@ -81,6 +85,17 @@ class Planner:
         except StepAlreadyCommittedError:
             return
         self._send(run, step, [b.number for b in batches], next_cursor)
+
+    def _archive_deleted(self, run: Run, deadline: Deadline) -> None:
+        """A zoho_to_xero run first archives the contacts of Accounts deleted in Zoho (the same
+        sweep the minute schedule makes; it remembers what it handled, so it never repeats)."""
+        if run.direction == XERO_TO_ZOHO or run.dry_run or self.deps.deletions is None:
+            return
+        sweep = self.deps.deletions.archive_deleted_since(deadline)
+        logger.info(
+            "deleted accounts swept",
+            extra={"run_id": run.run_id, "status": sweep.status, "archived": len(sweep.archived)},
+        )
 
     def _batches(self, run: Run, ids: list[str], phase: str) -> list[PlannedBatch]:
         size = XERO_TO_ZOHO_BATCH if run.direction == XERO_TO_ZOHO else self.deps.batch_size
