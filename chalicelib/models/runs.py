@@ -154,6 +154,7 @@ class Run:
     planned_accounts: int = 0  # Accounts put in batches so far
     plan_step: int = 0
     plan_cursor: PlanCursor | None = None  # where planning goes on (None: nothing left to plan)
+    plan_damaged: bool = False  # the stored cursor could not be read (the planner fails the run)
     last_step_first_batch: int = -1
     last_step_batch_count: int = 0
     direction: str = ZOHO_TO_XERO  # xero_to_zoho: services/xero_runs.py plans and runs it

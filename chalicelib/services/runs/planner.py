@@ -20,6 +20,7 @@ import logging
 from typing import TypeAlias
 
 from chalicelib.deadline import Deadline
+from chalicelib.errors import FatalError
 from chalicelib.models.run_plan import (
     AccountsCursor,
     BatchStatus,
@@ -41,6 +42,7 @@ from chalicelib.store.runs import StepAlreadyCommittedError, compress_index
 from chalicelib.zoho import queries
 
 logger = logging.getLogger(__name__)
+PLAN_DAMAGED = "The run's plan is damaged; start a new run."
 XERO_PAGE = 1000  # Xero's maximum pageSize
 # Contacts per batch of a xero_to_zoho run (one Zoho PUT each). A batch's outcomes are
 # recorded in one DynamoDB transaction of at most 100 items, two of them the run's own.
@@ -63,6 +65,8 @@ class Planner:
             return
         if run.plan_step < step:
             return  # an older step is still to be committed; its message will come back
+        if run.plan_damaged:
+            raise FatalError(PLAN_DAMAGED, detail="the stored plan cursor could not be read")
         before = self.deps.calls()
         if step == 0:
             self._archive_deleted(run, deadline)

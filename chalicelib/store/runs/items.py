@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from chalicelib.models.run_plan import PLAN_CURSOR, BatchStatus, PlannedBatch, RunBatch
 from chalicelib.models.runs import COUNT_NAMES, AccountResult, Run, RunAccount, RunState, WindowKind
@@ -142,7 +143,10 @@ def run_from_item(item: d.Item) -> Run:
     run.planned_accounts = d.as_int(values.get("planned_accounts"))
     run.plan_step = d.as_int(values.get("plan_step"))
     cursor = values.get("plan_cursor")
-    run.plan_cursor = PLAN_CURSOR.validate_json(cursor) if cursor else None
+    try:
+        run.plan_cursor = PLAN_CURSOR.validate_json(cursor) if cursor else None
+    except ValidationError:  # reported by the planner, so the run ends instead of retrying
+        run.plan_damaged = True
     run.last_step_first_batch = d.as_int(values.get("last_step_first_batch"), -1)
     run.last_step_batch_count = d.as_int(values.get("last_step_batch_count"))
     return run
