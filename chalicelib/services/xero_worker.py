@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.deadline import Deadline
-from chalicelib.errors import FatalError, RejectedError, RetriableError
+from chalicelib.errors import FatalError, RateLimitedError, RejectedError, RetriableError
 from chalicelib.services.sync.from_xero import InboundVerdict
 from chalicelib.services.xero_inbound import XeroInbound
 from chalicelib.xero_queue import XeroContactMessage, read_message
@@ -48,6 +48,12 @@ def _one_tenant(
     except FatalError as error:
         logger.warning("xero events dropped", extra={"reason": error.message, "events": len(messages)})
         return []
+    except RateLimitedError as error:  # expected while a bulk run uses the budget: no traceback
+        logger.info(
+            "reading changed xero contacts waits for the rate limit",
+            extra={"reason": error.message, "retry_after": error.retry_after, "events": len(messages)},
+        )
+        return [message_id for message_id, _ in messages]
     except Exception:  # RetriableError, or a fault: every message comes back
         logger.warning("reading changed xero contacts failed; retrying", exc_info=True)
         return [message_id for message_id, _ in messages]
