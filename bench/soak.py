@@ -25,6 +25,9 @@ How each figure is measured:
 - clicks: each click's round trip through the Zoho stand-in to our webhook and back.
 - the Xero stand-in's own rate limits are raised (as in `make bench`) so no run waits out a
   Xero minute window; our budget keeps its defaults.
+- Xero calls: the Xero stand-in's calls by endpoint during the run and its clicks (webhook
+  echo reads included). `--no-xero-webhooks` unsubscribes the app from the stand-in's webhooks
+  (what `make run` subscribes), to measure what Xero's events for our own writes cost a run.
 """
 
 from __future__ import annotations
@@ -156,13 +159,16 @@ def run_to_end(api: httpx.Client, limit_s: float = 1800) -> dict[str, Any]:
     response = api.post("/sync/runs", json={"window": "all"})
     response.raise_for_status()
     run_id = response.json()["run_id"]
+    waiting_polls = 0  # polls that saw the run paused for Xero's (or our) rate limit
     while time.monotonic() - started < limit_s:
         run = api.get(f"/sync/runs/{run_id}").json()
+        waiting_polls += run["state"] == "waiting"
         if run["state"] in ("completed", "completed_with_errors", "failed"):
             return {
                 "wall_s": round(time.monotonic() - started, 2),
                 "state": run["state"],
                 "counts": run["counts"],
+                "seen_waiting_s": waiting_polls * 0.25,
             }
         time.sleep(0.25)
     raise TimeoutError(f"run {run_id} did not finish within {limit_s} s")
@@ -207,7 +213,16 @@ def _click_outcome(response: httpx.Response) -> str:
     return str(body.get("action") or body.get("status") or "answered")
 
 
-def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any]:
+def xero_calls(xero_url: str) -> dict[str, int]:
+    """The Xero stand-in's call counts by endpoint since the last call of this, then cleared."""
+    counts = httpx.get(f"{xero_url}/__sandbox__/calls", timeout=30).json()["counts"]
+    httpx.delete(f"{xero_url}/__sandbox__/calls", timeout=30).raise_for_status()
+    return dict(sorted(counts.items()))
+
+
+def soak(
+    runs: int, accounts: int, clicks: int, log_path: Path, *, xero_webhooks: bool = True
+) -> dict[str, Any]:
     stack = StackProcess(log_path).start()
     try:
         httpx.post(
@@ -215,6 +230,8 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
             json={"minute_limit": 1_000_000, "day_limit": 10_000_000, "app_minute_limit": 1_000_000},
             timeout=30,
         ).raise_for_status()
+        if not xero_webhooks:
+            httpx.delete(f"{stack.xero_url}/__sandbox__/webhooks", timeout=30).raise_for_status()
         with (
             httpx.Client(
                 base_url=stack.app_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=60
@@ -226,6 +243,7 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
             started_mb = stack.memory_mb()
             per_run = clicks // runs
             results = []
+            xero_calls(stack.xero_url)
             for number in range(1, runs + 1):
                 stack.reset_peak()
                 cpu = stack.cpu_s()
@@ -234,7 +252,17 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
                 click = press_buttons(zoho, account_ids, (number - 1) * per_run, per_run)
                 memory = stack.memory_mb()
                 items = stack.table_items()
-                results.append({"run": number, **run, "clicks": click, **memory, "table_items": items})
+                calls = xero_calls(stack.xero_url)
+                results.append(
+                    {
+                        "run": number,
+                        **run,
+                        "clicks": click,
+                        **memory,
+                        "table_items": items,
+                        "xero_calls": calls,
+                    }
+                )
                 print(_row(results[-1]), flush=True)
         stop_s = stack.stop()
     finally:
@@ -242,6 +270,7 @@ def soak(runs: int, accounts: int, clicks: int, log_path: Path) -> dict[str, Any
     return {
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
+        "xero_webhooks": xero_webhooks,
         "accounts_generated": accounts,
         "accounts_in_zoho": len(account_ids),
         "stack_rss_at_start_mb": started_mb["rss_mb"],
@@ -278,6 +307,7 @@ def _row(r: dict[str, Any]) -> str:
         f"run {r['run']:>2}: {r['wall_s']:>6.1f} s (stack CPU {r['stack_cpu_s']:>5.1f} s)  {r['state']:<22} peak RSS {r['peak_rss_mb']:>7.1f} MB"
         f"  RSS {r['rss_mb']:>7.1f} MB  clicks {c['clicks']} p50 {c['p50_ms']} ms p95 {c['p95_ms']} ms"
         f"  {c['outcomes']}  items {sum(r['table_items'].values())} {r['table_items']}"
+        f"  xero calls {r['xero_calls']}"
     )
 
 
@@ -312,13 +342,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clicks", type=int, default=1000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     parser.add_argument("--log", default=str(ROOT / "build" / "soak-stack.log"))
+    parser.add_argument(
+        "--no-xero-webhooks",
+        action="store_true",
+        help="unsubscribe the app from the Xero stand-in's webhooks (measures what echo events cost)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 2:
         parser.error("--runs must be at least 2 (growth is measured from run 2)")
     result = {
         "method": __doc__.split("\n\n", 2)[2].strip(),
         "targets": TARGETS,
-        **soak(args.runs, args.accounts, args.clicks, Path(args.log)),
+        **soak(
+            args.runs, args.accounts, args.clicks, Path(args.log), xero_webhooks=not args.no_xero_webhooks
+        ),
     }
     out = Path(args.out)
     everything = json.loads(out.read_text()) if out.exists() else {}

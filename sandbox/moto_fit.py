@@ -30,6 +30,14 @@ down with every write (issue 11: 24 GB after ~2,500 Accounts of bulk runs):
    before any server thread starts, so `make run` needs no environment variable. Not glibc
    (macOS): nothing to do.
 
+7. SQS SendMessage reads the queue's ContentBasedDeduplication through `Queue.attributes`,
+   which also counts every message in the queue three times over (visible, in flight,
+   delayed; each message asks the clock), two or three times per message sent. So each send
+   slowed with the queue's depth: the ~1,000 events Xero sends for a bulk run's own writes,
+   queued while the run goes on, spent more of the stack's CPU in these counts than on
+   anything else moto did (profiled with py-spy during `make soak`). Here a send skips the
+   counts, which nothing on its path reads; GetQueueAttributes still counts as before.
+
 tests/sandbox/test_moto_fit.py pins each of these, so a moto upgrade that changes what is
 patched here fails the suite instead of silently bringing the growth back.
 """
@@ -60,6 +68,7 @@ def fit_moto() -> None:
     _stop_tracking_instances()
     _transactions_copy_only_what_they_touch()
     _queries_read_only_their_partition()
+    _sends_do_not_count_the_queue()
     limit_malloc_arenas()
     _fitted = True
 
@@ -270,6 +279,45 @@ def _queries_read_only_their_partition() -> None:
     all_items.__wrapped__ = original_all_items  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
+
+
+# --- 7. sends that do not count the queue ------------------------------------------------------
+
+_sending = threading.local()  # set while this thread is inside SQS SendMessage / SendMessageBatch
+
+#: Queue properties that walk every message; `Queue.attributes` reads each of them.
+QUEUE_COUNTS = (
+    "approximate_number_of_messages",
+    "approximate_number_of_messages_not_visible",
+    "approximate_number_of_messages_delayed",
+)
+
+
+def _sends_do_not_count_the_queue() -> None:
+    from moto.sqs.models import Queue, SQSBackend
+
+    for name in QUEUE_COUNTS:
+        counted = getattr(Queue, name)
+
+        def count(self: Any, _counted: Any = counted) -> int:
+            return 0 if getattr(_sending, "active", False) else int(_counted.fget(self))
+
+        count.__wrapped__ = counted.fget  # type: ignore[attr-defined]
+        setattr(Queue, name, property(count))
+
+    for name in ("send_message", "send_message_batch"):
+        original = getattr(SQSBackend, name)
+
+        def send(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            outer = getattr(_sending, "active", False)
+            _sending.active = True
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                _sending.active = outer
+
+        send.__wrapped__ = original  # type: ignore[attr-defined]
+        setattr(SQSBackend, name, send)
 
 
 # --- 6. malloc arenas -------------------------------------------------------------------------

@@ -53,6 +53,11 @@ class ConnectError(FatalError):
     """Connecting did not work; the message says what to do."""
 
 
+class UntrustedServerError(ConnectError):
+    """The callback itself named a server we do not send codes to: bad input (400), not an
+    upstream failure."""
+
+
 class TokenStore(Protocol):
     def get(self, provider: str) -> TokenSet | None: ...
     def replace(self, token_set: TokenSet) -> TokenSet: ...
@@ -269,7 +274,7 @@ class Connector:
         accounts = (accounts_server or configured).rstrip("/")
         # Checked before any network call: the code and the client secret go to this host.
         if accounts != configured and accounts not in ZOHO_DATA_CENTRES:
-            raise ConnectError(
+            raise UntrustedServerError(
                 f"The sign-in answer named {_shown(accounts)} as its Zoho accounts server, which is not "
                 "one of Zoho's data centres, so nothing was sent there and nothing was connected. "
                 "Start connecting again from this portal."

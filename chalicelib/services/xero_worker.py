@@ -12,13 +12,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib import metrics
 from chalicelib.deadline import Deadline
-from chalicelib.errors import FatalError, RejectedError, RetriableError
+from chalicelib.errors import FatalError, RateLimitedError, RejectedError, RetriableError
+from chalicelib.models.sync import Trigger
 from chalicelib.services.sync.from_xero import InboundVerdict
 from chalicelib.services.xero_inbound import XeroInbound
 from chalicelib.xero_queue import XeroContactMessage, read_message
 
 logger = logging.getLogger(__name__)
+
+# The `Syncs` metric's outcome for each verdict (echo, stale and skip change nothing).
+_OUTCOMES = {InboundVerdict.UPDATE: "updated", InboundVerdict.CREATE: "created"}
 
 
 def is_xero_record(record: dict[str, Any]) -> bool:
@@ -48,6 +53,12 @@ def _one_tenant(
     except FatalError as error:
         logger.warning("xero events dropped", extra={"reason": error.message, "events": len(messages)})
         return []
+    except RateLimitedError as error:  # expected while a bulk run uses the budget: no traceback
+        logger.info(
+            "reading changed xero contacts waits for the rate limit",
+            extra={"reason": error.message, "retry_after": error.retry_after, "events": len(messages)},
+        )
+        return [message_id for message_id, _ in messages]
     except Exception:  # RetriableError, or a fault: every message comes back
         logger.warning("reading changed xero contacts failed; retrying", exc_info=True)
         return [message_id for message_id, _ in messages]
@@ -64,6 +75,7 @@ def _synced(tenant_id: str, contact: dict[str, Any], inbound: XeroInbound, deadl
         outcome = inbound.sync_contact(tenant_id, contact, deadline)
     except (RejectedError, FatalError) as error:
         logger.warning("xero contact not synced", extra={"contact_id": contact_id, "reason": error.message})
+        metrics.sync_finished("rejected", Trigger.XERO)
         return True
     except RetriableError as error:
         logger.info("xero contact will be retried", extra={"contact_id": contact_id, "reason": error.message})
@@ -71,6 +83,7 @@ def _synced(tenant_id: str, contact: dict[str, Any], inbound: XeroInbound, deadl
     except Exception:  # a bug must not take the rest of the batch down with it
         logger.exception("xero contact sync crashed; it will be retried", extra={"contact_id": contact_id})
         return False
+    metrics.sync_finished(_OUTCOMES.get(outcome.verdict, "unchanged"), Trigger.XERO)
     # Echoes (Xero announcing our own writes: one per contact of a bulk run) are not news.
     quiet = outcome.verdict in (InboundVerdict.ECHO, InboundVerdict.STALE)
     logger.log(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -160,3 +162,58 @@ def test_a_refusal_by_zoho_is_shown_on_the_account_in_plain_words(
     assert account["Xero_Sync_Status"] == "Rejected"
     assert "Last Name" in account["Xero_Sync_Error"]
     assert "Fill it in on the contact in Xero" in account["Xero_Sync_Error"]
+
+
+@pytest.fixture
+def service_logs() -> Iterator[io.StringIO]:
+    """Our JSON log lines, through the same formatter as in Lambda."""
+    from chalicelib.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    targets = [logging.getLogger("zoho-xero-sync"), logging.getLogger("chalicelib")]
+    for target in targets:
+        target.addHandler(handler)
+    yield stream
+    for target in targets:
+        target.removeHandler(handler)
+
+
+def test_a_rate_limited_read_is_a_plain_line_and_keeps_the_event(
+    live: LocalStack,
+    click: Callable[..., httpx.Response],
+    deliver: Callable[..., httpx.Response],
+    drain: Any,
+    service_logs: io.StringIO,
+) -> None:
+    """Xero's 429 (or our budget) on the read is expected, not a fault: one info line, no
+    traceback, and the event stays queued for later, so the user's edit is not lost."""
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    contact_id = click(ACME).json()["xero_contact_id"]
+    edit_in_xero(live, contact_id, Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0102"}])
+    live.xero.add_fault(
+        status=429, retry_after=60, count=1, method="GET", path_prefix="/api.xro/2.0/Contacts"
+    )
+    deliver(contact_id)
+    drain(max_seconds=3)
+
+    logged = service_logs.getvalue()
+    lines = [json.loads(text) for text in logged.splitlines() if text.startswith("{")]
+    about_the_read = [line for line in lines if "xero contacts" in line["message"]]
+    assert [(line["level"], line["message"]) for line in about_the_read] == [
+        ("INFO", "reading changed xero contacts waits for the rate limit")
+    ]
+    assert "exception" not in about_the_read[0]
+    assert "Traceback" not in logged
+    assert live.zoho.get("Accounts", ACME)["Phone"] != "+64 9 555 0102"  # not yet ...
+    queued = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=get_settings().SYNC_QUEUE_URL, AttributeNames=["All"]
+    )["Attributes"]
+    in_queue = int(queued["ApproximateNumberOfMessages"]) + int(
+        queued["ApproximateNumberOfMessagesNotVisible"]
+    )
+    assert in_queue == 1  # ... but still queued: it is read once the limit has passed

@@ -15,6 +15,7 @@ import pytest
 from tests.emf import documents, metrics_on, values
 from tests.integration.conftest import WEBHOOK_TOKEN
 from tests.integration.sandbox_api import acct
+from tests.integration.test_from_xero import ACME, deliver, edit_in_xero, xero_key
 from tests.integration.test_runs import (
     CREATED,
     REJECTED,
@@ -26,7 +27,7 @@ from tests.integration.test_runs import (
     start,
 )
 
-__all__ = ["admin", "drive", "metrics_on", "run_all", "runs_queue", "start"]
+__all__ = ["admin", "deliver", "drive", "metrics_on", "run_all", "runs_queue", "start", "xero_key"]
 
 
 def test_a_click_counts_its_outcome_its_latency_and_its_calls(
@@ -96,3 +97,23 @@ def test_a_dry_run_counts_no_syncs(
     docs = documents(capsys.readouterr().out)
     assert [d for d in docs if "Syncs" in d] == []
     assert len(values(docs, "RunAccounts")) == 1
+
+
+def test_a_change_made_in_xero_is_counted_with_source_xero(
+    metrics_on: None,
+    live: Any,
+    click: Callable[..., httpx.Response],
+    deliver: Callable[..., httpx.Response],
+    drain: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    contact_id = click(ACME).json()["xero_contact_id"]
+    deliver(contact_id)  # Xero's event for our own write
+    drain()
+    edit_in_xero(live, contact_id, Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0103"}])
+    deliver(contact_id)
+    drain()
+
+    docs = documents(capsys.readouterr().out)
+    assert values(docs, "Syncs", Outcome="unchanged", Source="xero") == [1]
+    assert values(docs, "Syncs", Outcome="updated", Source="xero") == [1]

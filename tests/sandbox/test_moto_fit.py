@@ -436,3 +436,78 @@ def test_eight_busy_threads_share_two_malloc_arenas() -> None:
 
     assert _arenas_after_eight_busy_threads("plain") > 2  # what glibc does left alone
     assert _arenas_after_eight_busy_threads("fitted") <= 2
+
+
+# --- sends that do not count the queue ------------------------------------------------------
+
+
+def _visible_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often moto asks a message whether it is visible (what the queue counts walk)."""
+    from moto.sqs.models import Message
+
+    reads = [0]
+    original = Message.visible
+
+    def visible(self: Any) -> bool:
+        reads[0] += 1
+        return bool(original.fget(self))
+
+    monkeypatch.setattr(Message, "visible", property(visible))
+    return reads
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_a_send_does_not_walk_the_queue(monkeypatch: pytest.MonkeyPatch, fifo: bool) -> None:
+    """Issue 11: each send counted every message in the queue, so the ~1,000 Xero echo events
+    of a bulk run cost the stack quadratic CPU."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        name, extra = ("deep.fifo", {"FifoQueue": "true"}) if fifo else ("deep", {})
+        url = sqs.create_queue(QueueName=name, Attributes=extra)["QueueUrl"]
+        group = {"MessageGroupId": "g"} if fifo else {}
+
+        def entries(start: int) -> list[dict[str, Any]]:
+            return [
+                {
+                    "Id": str(n),
+                    "MessageBody": f"m{n}",
+                    **group,
+                    **({"MessageDeduplicationId": f"d{n}"} if fifo else {}),
+                }
+                for n in range(start, start + 10)
+            ]
+
+        for start in range(0, 500, 10):
+            sqs.send_message_batch(QueueUrl=url, Entries=entries(start))
+        reads = _visible_reads(monkeypatch)
+        sqs.send_message_batch(QueueUrl=url, Entries=entries(1000))
+        sqs.send_message(
+            QueueUrl=url, MessageBody="one more", **group, **({"MessageDeduplicationId": "x"} if fifo else {})
+        )
+
+        # moto 5.2.5 unpatched: 2 walks of 500+ messages per message sent, ~11,000 reads.
+        assert reads[0] < 100, f"{reads[0]} message reads to send 11 messages"
+
+
+def test_queue_counts_and_fifo_rules_hold_as_before() -> None:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="counts")["QueueUrl"]
+        for n in range(5):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert counts["ApproximateNumberOfMessages"] == "3"
+        assert counts["ApproximateNumberOfMessagesNotVisible"] == "2"
+        assert counts["ApproximateNumberOfMessagesDelayed"] == "1"
+
+        fifo = sqs.create_queue(
+            QueueName="rules.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        )["QueueUrl"]
+        sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+        sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")  # deduplicated
+        assert len(sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10).get("Messages", [])) == 1
+        plain_fifo = sqs.create_queue(QueueName="strict.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        with pytest.raises(ClientError, match="MessageDeduplicationId"):
+            sqs.send_message(QueueUrl=plain_fifo, MessageBody="no id", MessageGroupId="g")

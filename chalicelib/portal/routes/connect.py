@@ -64,7 +64,7 @@ def connect_start(ctx: PortalRequest, provider: str) -> Response:
 @portal.route("/connect/{provider}/callback", methods=["GET"])
 @web.page()
 def connect_callback(ctx: PortalRequest, provider: str) -> Response:
-    from chalicelib.services.connect import ConnectError, code_from_callback
+    from chalicelib.services.connect import ConnectError, UntrustedServerError, code_from_callback
 
     session = ctx.session
     if provider not in PROVIDERS or session is None or ctx.signers is None:
@@ -88,8 +88,11 @@ def connect_callback(ctx: PortalRequest, provider: str) -> Response:
             provider, code, _redirect_uri(ctx, provider), accounts_server=params["accounts-server"] or None
         )
     except Exception as problem:
+        status = 400 if isinstance(problem, UntrustedServerError) else 502  # its own input, or upstream
         return _page(
-            ctx, error=web.plain_message(problem, f"{LABELS[provider]} could not be connected."), status=502
+            ctx,
+            error=web.plain_message(problem, f"{LABELS[provider]} could not be connected."),
+            status=status,
         )
     logger.info("connected through the portal", extra={"provider": provider})
     if result.needs_choice:
