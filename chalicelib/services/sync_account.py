@@ -167,6 +167,7 @@ class AccountSyncer:
     ) -> SyncOutcome:
         body = dict(prepared.xero_contact)
         if decision.contact_id:
+            body = self._with_clears(request.account_id, decision.contact_id, body, field_map)
             body["ContactID"] = decision.contact_id
         key = _idempotency_key(tenant_id, request.account_id, decision.contact_id, prepared.content_hash)
         [result] = self.deps.xero.save_contacts([body], idempotency_key=key, deadline=request.deadline)
@@ -187,6 +188,20 @@ class AccountSyncer:
         self._record_history(request, state, SyncStatus.SYNCED, outcome.action, outcome.message)
         self._write_back(request, field_map, account, outcome, state)
         return outcome
+
+    def _with_clears(
+        self, account_id: str, contact_id: str, body: dict[str, Any], field_map: FieldMap
+    ) -> dict[str, Any]:
+        """The fields emptied in Zoho since the last sync to this contact, sent so Xero clears
+        them too (the map leaves empty values out, and Xero keeps what a request leaves out)."""
+        snapshot = self.deps.snapshots.get(account_id) if self.deps.snapshots is not None else None
+        if snapshot is None or (snapshot.contact_id or "") != contact_id.lower():
+            return body
+        from chalicelib.mapping.clearing import cleared_since, with_values
+        from chalicelib.mapping.directions import mapped_fields
+
+        fields = mapped_fields(field_map)
+        return with_values(body, cleared_since(body, snapshot.zoho, fields), fields)
 
     def remember_pair(
         self,
