@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # contact created in Xero creates its Account in Zoho CRM.
     XERO_WEBHOOK_KEY: SecretStr = SecretStr("")
     XERO_CREATES_ACCOUNTS: bool = True
+    # Both Way: one_way (each change flows the way it came: a click Zoho → Xero, a Xero event
+    # Xero → Zoho) | both (a linked pair's click or Xero event merges both sides against the
+    # last synced values); and who wins a field both sides changed differently.
+    SYNC_MODE: Literal["one_way", "both"] = "one_way"
+    CONFLICT_POLICY: Literal["newest_wins", "zoho_wins", "xero_wins", "hold"] = "newest_wins"
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")

@@ -341,6 +341,7 @@ class Container:
             ),
             lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
             snapshots=self.snapshots,
+            both_way=self.both_way,
         )
         return AccountSyncer(deps)
 
@@ -471,6 +472,7 @@ class Container:
                 contact_url=self.syncer.deps.links.contact_url,
                 creates_accounts=s.XERO_CREATES_ACCOUNTS,
                 lock_seconds=s.ACCOUNT_LOCK_SECONDS,
+                both_way=self.both_way,
             )
         )
 
@@ -481,6 +483,33 @@ class Container:
 
         return XeroRuns(
             self.xero_inbound, self.run_store, lambda: load_field_map(self.settings.MAPPING_FILE or None)
+        )
+
+    # --- Both Way (services/both_way.py) -----------------------------------------
+
+    @cached_property
+    def conflicts(self) -> Any:
+        from chalicelib.store.conflicts import ConflictRepository
+
+        return ConflictRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def both_way(self) -> Any:
+        """The merge of a linked pair under SYNC_MODE=both; None: each change flows one way."""
+        if self.settings.SYNC_MODE != "both":
+            return None
+        from chalicelib.services.both_way import BothWay, BothWayDependencies
+
+        return BothWay(
+            BothWayDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                conflicts=self.conflicts,
+                history=self.history,
+                field_map=self.field_map,
+                policy=lambda: self.settings.CONFLICT_POLICY,
+            )
         )
 
 

@@ -70,3 +70,26 @@ def _child(node: dict[str, Any], step: Step) -> dict[str, Any]:
     item = dict(selector)  # a phone or address Zoho left out: sent with its type, to clear it
     items.append(item)
     return item
+
+
+def xero_update(
+    contact: Mapping[str, Any], values: Mapping[str, str], fields: list[FlowField]
+) -> dict[str, Any]:
+    """The smallest update of a Xero contact setting these values: each text element alone, and
+    each phone or address touched sent whole (as Xero has it now, with the values set), since an
+    item sent replaces the stored one of its type."""
+    by_key = {f.key: f for f in fields}
+    body: dict[str, Any] = {"ContactID": contact.get("ContactID")}
+    for key in values:
+        field = by_key.get(key)
+        if field is None:
+            continue
+        first = field.path[0]
+        if isinstance(first, tuple) and not any(_picks(item, first) for item in body.get(first[0], [])):
+            current = next((i for i in contact.get(first[0]) or [] if _picks(i, first)), dict(first[1]))
+            body.setdefault(first[0], []).append(copy.deepcopy(dict(current)))
+    return with_values(body, values, fields)
+
+
+def _picks(item: Any, step: tuple[str, tuple[tuple[str, Any], ...]]) -> bool:
+    return isinstance(item, Mapping) and all(item.get(k) == v for k, v in step[1])

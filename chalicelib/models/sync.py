@@ -13,6 +13,7 @@ class SyncStatus(StrEnum):
     SYNCED = "Synced"
     FAILED = "Failed"
     REJECTED = "Rejected"
+    CONFLICT = "Conflict"  # Both Way held a field both sides changed (CONFLICT_POLICY=hold)
 
 
 class SyncAction(StrEnum):

@@ -4,7 +4,7 @@ clears it, and the body still fits the spec."""
 from __future__ import annotations
 
 from chalicelib.mapping import FieldMap
-from chalicelib.mapping.clearing import cleared_since, with_values
+from chalicelib.mapping.clearing import cleared_since, with_values, xero_update
 from chalicelib.mapping.directions import mapped_fields, xero_side
 from sandbox.specs.xero_spec import contact_request_errors
 
@@ -41,3 +41,24 @@ def test_nothing_is_cleared_that_was_empty_before_or_still_has_a_value(field_map
     fields = mapped_fields(field_map)
     body = {"Name": "Acme", "EmailAddress": "new@acme.example"}
     assert cleared_since(body, {"EmailAddress": "old@acme.example", PHONE: ""}, fields) == {}
+
+
+def test_the_smallest_update_sends_a_touched_phone_whole_as_xero_has_it(field_map: FieldMap) -> None:
+    fields = mapped_fields(field_map)
+    contact = {
+        "ContactID": "c-1",
+        "Name": "Acme",
+        "Phones": [
+            {"PhoneType": "DEFAULT", "PhoneNumber": "555", "PhoneAreaCode": "02"},
+            {"PhoneType": "FAX", "PhoneNumber": "777"},
+        ],
+    }
+    body = xero_update(contact, {PHONE: "", "AccountNumber": "A-9"}, fields)
+    assert body == {
+        "ContactID": "c-1",
+        "AccountNumber": "A-9",
+        "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "", "PhoneAreaCode": "02"}],
+    }
+    assert xero_update(contact, {CITY: "Hobart"}, fields)["Addresses"] == [
+        {"AddressType": "POBOX", "City": "Hobart"}
+    ]
