@@ -512,6 +512,25 @@ class Container:
             )
         )
 
+    @cached_property
+    def conflict_resolver(self) -> Any:
+        """A person's "keep Zoho's" / "keep Xero's" on a held conflict (the portal's Conflicts page)."""
+        from chalicelib.services.conflicts import ConflictResolver, ResolveDependencies
+
+        return ConflictResolver(
+            ResolveDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                conflicts=self.conflicts,
+                history=self.history,
+                locks=self.locks,
+                field_map=self.field_map,
+                contact_url=self.syncer.deps.links.contact_url,
+                lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
+            )
+        )
+
 
 def container() -> Container:
     return _container(get_settings())

@@ -137,3 +137,55 @@ def test_hold_writes_the_field_nowhere_and_the_account_says_conflict(
     assert "Account Number" in answer["message"]
     assert (live.xero.contact(contact_id) or {})["AccountNumber"] == "XERO-2"
     assert live.zoho.get("Accounts", ACME)["Xero_Sync_Status"] == "Conflict"
+
+
+def test_a_person_keeps_xeros_value_on_the_conflicts_page_and_it_applies_at_once(
+    live: LocalStack,
+    click: Callable[..., httpx.Response],
+    deliver: Callable[..., httpx.Response],  # noqa: F811
+    drain: Any,
+    both: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import wiring
+    from chalicelib.wiring import container
+    from tests.portal_browser import PASSWORD, Browser
+
+    both("hold")
+    contact_id = click(ACME).json()["xero_contact_id"]
+    live.zoho.edit("Accounts", ACME, {"Account_Number": "ZOHO-3"}, automation=False)
+    edit_in_xero(live, contact_id, AccountNumber="XERO-3")
+    deliver(contact_id)
+    drain()
+    monkeypatch.setenv("ADMIN_TOKEN", PASSWORD)
+    monkeypatch.setenv("SESSION_SECRET", "s" * 48)
+    monkeypatch.delenv("ADMIN_PASSWORD_HASH", raising=False)
+    wiring._container.cache_clear()
+
+    with Client(app) as chalice_client:
+        browser = Browser(chalice_client)
+        browser.sign_in()
+        page = browser.get("/portal/conflicts").body.decode()
+        assert "ZOHO-3" in page and "XERO-3" in page and "Account Number" in page
+        refused = browser.post(f"/portal/conflicts/{ACME}", {"key": "AccountNumber", "keep": "xero"})
+        assert refused.status_code in (400, 403) and container().conflicts.for_account(ACME)  # no CSRF token
+        browser.get("/portal/conflicts")
+        done = browser.post(
+            f"/portal/conflicts/{ACME}",
+            {"key": "AccountNumber", "keep": "xero", "csrf_token": browser.csrf()},
+        )
+        assert done.status_code == 200 and b"data-resolved" in done.body
+        assert b"No conflicts are waiting" in done.body
+
+    account = live.zoho.get("Accounts", ACME)
+    assert account["Account_Number"] == "XERO-3"
+    assert account["Xero_Sync_Status"] == "Synced"
+    assert (live.xero.contact(contact_id) or {})["AccountNumber"] == "XERO-3"
+    assert container().conflicts.for_account(ACME) == []
+    live.zoho.clear_calls()
+    assert click(ACME).json()["status"] == "synced"  # settled: the next sync moves nothing
+    assert live.zoho.get("Accounts", ACME)["Account_Number"] == "XERO-3"
+    assert data_writes(live) == []
