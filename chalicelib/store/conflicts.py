@@ -94,4 +94,6 @@ def _conflict(values: dict[str, Any]) -> HeldConflict:
     kwargs = {k: v for k, v in values.items() if k in names}
     for text in ("zoho", "xero", "label", "account_name", "held_at"):
         kwargs[text] = str(kwargs.get(text) or "")
+    for optional in ("base", "contact_id"):  # None is not stored
+        kwargs.setdefault(optional, None)
     return HeldConflict(**kwargs)
