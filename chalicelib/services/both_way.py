@@ -222,32 +222,38 @@ class BothWay:
         return zoho_update(field_map, SyncStatus.CONFLICT, contact_id, url, now, message)
 
     def record_conflicts(self, pair: Pair, result: MergeResult, fields: list[FlowField]) -> None:
-        """Every conflict in the timeline with both values; held ones kept, settled ones dropped."""
+        """Every conflict in the timeline with both values (a held one once, until its values
+        change); held ones kept, settled ones dropped."""
         labels = _labels(fields)
-        contact_id = str(pair.contact.get("ContactID")).lower()
         at = iso_now(self.deps.now())
-        name = str(pair.account.get(self.deps.field_map().account_name_field) or "")
-        conflicted = {c.key for c in result.conflicts}
+        stored = {c.key: c for c in self.deps.conflicts.for_account(pair.account_id)}
         for conflict in result.conflicts:
             label = labels.get(conflict.key, conflict.key)
+            known = stored.get(conflict.key)
+            held = conflict.resolution is Resolution.HELD
+            if held and known is not None and (known.zoho, known.xero) == (conflict.zoho, conflict.xero):
+                continue  # held already, with these values: the timeline says so
             self.deps.history.add(self._entry(pair, conflict, label, at))
-            if conflict.resolution is Resolution.HELD:
-                self.deps.conflicts.put(
-                    HeldConflict(
-                        pair.account_id,
-                        conflict.key,
-                        label,
-                        conflict.zoho,
-                        conflict.xero,
-                        conflict.base,
-                        contact_id,
-                        name,
-                        at,
-                    )
-                )
-        for stale in self.deps.conflicts.for_account(pair.account_id):
-            if stale.key not in conflicted:  # settled meanwhile (both sides agree now, or one gave way)
-                self.deps.conflicts.delete(pair.account_id, stale.key)
+            if held:
+                self.deps.conflicts.put(self._held(pair, conflict, label, at))
+        conflicted = {c.key for c in result.held}
+        for key in stored.keys() - conflicted:  # settled meanwhile (both agree now, or a side gave way)
+            self.deps.conflicts.delete(pair.account_id, key)
+
+    def _held(self, pair: Pair, conflict: Conflict, label: str, at: str) -> HeldConflict:
+        name = str(pair.account.get(self.deps.field_map().account_name_field) or "")
+        contact_id = str(pair.contact.get("ContactID")).lower()
+        return HeldConflict(
+            pair.account_id,
+            conflict.key,
+            label,
+            conflict.zoho,
+            conflict.xero,
+            conflict.base,
+            contact_id,
+            name,
+            at,
+        )
 
     def _entry(self, pair: Pair, conflict: Conflict, label: str, at: str) -> HistoryEntry:
         how = {

@@ -132,6 +132,9 @@ def test_hold_writes_the_field_nowhere_and_the_account_says_conflict(
     assert "Account Number" in account["Xero_Sync_Error"]
     [held] = container().conflicts.for_account(ACME)
     assert (held.zoho, held.xero, held.label) == ("ZOHO-2", "XERO-2", "Account Number")
+    deliver(contact_id)  # redelivered: still held, and the timeline says it once
+    drain()
+    assert len([m for m in timeline(ACME) if "changed in both" in m]) == 1
 
     answer = click(ACME).json()  # a click holds it too: Xero keeps its value
     assert "Account Number" in answer["message"]
