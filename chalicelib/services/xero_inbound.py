@@ -195,11 +195,7 @@ class XeroInbound:
         deadline: Deadline,
     ) -> InboundOutcome:
         contact_id = str(contact["ContactID"]).lower()
-        extra = ["Modified_Time"] if self.deps.both_way is not None else []  # Both Way's newest_wins
-        account = (
-            self.deps.zoho.get_record("Accounts", account_id, field_map.account_fields() + extra, deadline)
-            or {}
-        )
+        account = self._read_account(account_id, field_map, deadline)
         snapshot = self.deps.snapshots.get(account_id)
         primary = self._primary(account_id, account, snapshot, field_map, deadline)
         decision = decide_linked(contact, account, primary, snapshot, fields)
@@ -234,6 +230,11 @@ class XeroInbound:
             account_id, contact_id, SyncStatus.SYNCED, SyncAction.UPDATED, messages.FROM_XERO_UPDATED
         )
         return InboundOutcome(contact_id, InboundVerdict.UPDATE, account_id, messages.FROM_XERO_UPDATED)
+
+    def _read_account(self, account_id: str, field_map: FieldMap, deadline: Deadline) -> dict[str, Any]:
+        extra = ["Modified_Time"] if self.deps.both_way is not None else []  # Both Way's newest_wins
+        fields = field_map.account_fields() + extra
+        return dict(self.deps.zoho.get_record("Accounts", account_id, fields, deadline) or {})
 
     def _both_ways(
         self,
