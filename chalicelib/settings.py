@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     XERO_CREATES_ACCOUNTS: bool = True
     # A Zoho Account deleted (found through Zoho's deleted-records list) archives its Xero contact.
     ARCHIVE_ON_ZOHO_DELETE: bool = True
+    # Both Way: one_way (each change flows the way it came: a click Zoho → Xero, a Xero event
+    # Xero → Zoho) | both (a linked pair's click or Xero event merges both sides against the
+    # last synced values); and who wins a field both sides changed differently.
+    SYNC_MODE: Literal["one_way", "both"] = "one_way"
+    CONFLICT_POLICY: Literal["newest_wins", "zoho_wins", "xero_wins", "hold"] = "newest_wins"
 
     # Our own API
     WEBHOOK_TOKEN: SecretStr = SecretStr("")

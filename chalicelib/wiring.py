@@ -357,6 +357,7 @@ class Container:
             ),
             lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
             snapshots=self.snapshots,
+            both_way=self.both_way,
         )
         return AccountSyncer(deps)
 
@@ -487,6 +488,7 @@ class Container:
                 contact_url=self.syncer.deps.links.contact_url,
                 creates_accounts=s.XERO_CREATES_ACCOUNTS,
                 lock_seconds=s.ACCOUNT_LOCK_SECONDS,
+                both_way=self.both_way,
             )
         )
 
@@ -516,6 +518,52 @@ class Container:
                 locks=self.locks,
                 watermarks=WatermarkRepository(self.dynamodb, self.settings.TABLE_NAME),
                 archive_on_delete=self.settings.ARCHIVE_ON_ZOHO_DELETE,
+            )
+        )
+
+    # --- Both Way (services/both_way.py) -----------------------------------------
+
+    @cached_property
+    def conflicts(self) -> Any:
+        from chalicelib.store.conflicts import ConflictRepository
+
+        return ConflictRepository(self.dynamodb, self.settings.TABLE_NAME)
+
+    @cached_property
+    def both_way(self) -> Any:
+        """The merge of a linked pair under SYNC_MODE=both; None: each change flows one way."""
+        if self.settings.SYNC_MODE != "both":
+            return None
+        from chalicelib.services.both_way import BothWay, BothWayDependencies
+
+        return BothWay(
+            BothWayDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                conflicts=self.conflicts,
+                history=self.history,
+                field_map=self.field_map,
+                policy=lambda: self.settings.CONFLICT_POLICY,
+            )
+        )
+
+    @cached_property
+    def conflict_resolver(self) -> Any:
+        """A person's "keep Zoho's" / "keep Xero's" on a held conflict (the portal's Conflicts page)."""
+        from chalicelib.services.conflicts import ConflictResolver, ResolveDependencies
+
+        return ConflictResolver(
+            ResolveDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                conflicts=self.conflicts,
+                history=self.history,
+                locks=self.locks,
+                field_map=self.field_map,
+                contact_url=self.syncer.deps.links.contact_url,
+                lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
             )
         )
 

@@ -14,6 +14,7 @@ class SyncStatus(StrEnum):
     FAILED = "Failed"
     REJECTED = "Rejected"
     ARCHIVED = "Archived in Xero"  # its Xero contact is archived: nothing syncs until restored
+    CONFLICT = "Conflict"  # Both Way held a field both sides changed (CONFLICT_POLICY=hold)
 
 
 _ANSWER_STATUS = {SyncStatus.SYNCED: "synced", SyncStatus.ARCHIVED: "rejected"}

@@ -26,11 +26,13 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, FatalError, RejectedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
+from chalicelib.services.both_way import Merged
 from chalicelib.services.sync import messages
 from chalicelib.services.sync.decide import (
     Decision,
     Verdict,
     decide,
+    is_unchanged,
     synced_record,
     zoho_shows,
     zoho_update,
@@ -75,6 +77,8 @@ class SyncDependencies:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     # The pair's last synced values (store/snapshots.py), so Xero's echo of our write is ignored.
     snapshots: Any = None
+    # SYNC_MODE=both: services/both_way.BothWay merges a linked pair before pushing it.
+    both_way: Any = None
 
 
 @dataclass
@@ -131,14 +135,25 @@ class AccountSyncer:
             )
             prepared = prepare_contact(account, contacts, field_map)
             tenant_id = self.deps.xero.tenant_id(request.deadline)
+            merged = self._merge_both_ways(request, state, account, contacts, prepared)
+            if merged is not None:  # SYNC_MODE=both: Xero's changes are on the Account now
+                unchanged = is_unchanged(state, prepared.content_hash, tenant_id)
+                account, contacts = merged.account, merged.contacts
+                prepared = prepare_contact(account, contacts, field_map)
+                if unchanged and not merged.result.to_xero:  # only Zoho moved, to Xero's values
+                    state = self._save_state(state, content_hash=prepared.content_hash)
             directory = LiveDirectory(self.deps.xero, request.deadline)
             decision = decide(request.account_id, prepared, state, tenant_id, directory, self.deps.states)
             if decision.verdict is Verdict.UNCHANGED:
-                return self._finish_unchanged(request, field_map, account, state, prepared)
+                outcome = self._finish_unchanged(request, field_map, account, state, prepared)
+                return self._show_merge(request, field_map, merged, outcome)
             if decision.error is not None:
                 raise decision.error
             prepared = without_taken_number(request.account_id, prepared, decision.contact, directory)
-            return self._write_to_xero(request, field_map, account, state, prepared, decision, tenant_id)
+            outcome = self._write_to_xero(
+                request, field_map, account, state, prepared, decision, tenant_id, merged
+            )
+            return self._show_merge(request, field_map, merged, outcome)
         except RejectedError as error:
             return self._finish_not_synced(request, field_map, account, state, rejection_status(error), error)
         except FatalError as error:
@@ -151,8 +166,10 @@ class AccountSyncer:
             raise
 
     def _read_account(self, request: SyncRequest, field_map: FieldMap) -> dict[str, Any]:
+        # Both Way's newest_wins compares the Account's Modified_Time with Xero's UpdatedDateUTC.
+        extra = ["Modified_Time"] if self.deps.both_way is not None else []
         account = self.deps.zoho.get_record(
-            "Accounts", request.account_id, field_map.account_fields(), request.deadline
+            "Accounts", request.account_id, field_map.account_fields() + extra, request.deadline
         )
         if account is None:
             raise RejectedError(messages.not_found_message(request.account_id))
@@ -167,9 +184,11 @@ class AccountSyncer:
         prepared: PreparedContact,
         decision: Decision,
         tenant_id: str,
+        merged: Merged | None = None,
     ) -> SyncOutcome:
         body = dict(prepared.xero_contact)
         if decision.contact_id:
+            body = self._with_clears(request.account_id, decision.contact_id, body, field_map, merged)
             body["ContactID"] = decision.contact_id
         key = _idempotency_key(tenant_id, request.account_id, decision.contact_id, prepared.content_hash)
         [result] = self.deps.xero.save_contacts([body], idempotency_key=key, deadline=request.deadline)
@@ -189,6 +208,64 @@ class AccountSyncer:
         )
         self._record_history(request, state, SyncStatus.SYNCED, outcome.action, outcome.message)
         self._write_back(request, field_map, account, outcome, state)
+        return outcome
+
+    def _with_clears(
+        self,
+        account_id: str,
+        contact_id: str,
+        body: dict[str, Any],
+        field_map: FieldMap,
+        merged: Merged | None = None,
+    ) -> dict[str, Any]:
+        """The fields emptied in Zoho since the last sync to this contact, sent so Xero clears
+        them too (the map leaves empty values out, and Xero keeps what a request leaves out);
+        with Both Way, a held field keeps Xero's value."""
+        snapshot = self.deps.snapshots.get(account_id) if self.deps.snapshots is not None else None
+        if snapshot is None or (snapshot.contact_id or "") != contact_id.lower():
+            return body
+        from chalicelib.mapping.clearing import cleared_since, with_values
+        from chalicelib.mapping.directions import mapped_fields
+
+        fields = mapped_fields(field_map)
+        values = {**cleared_since(body, snapshot.zoho, fields), **(merged.xero_keeps if merged else {})}
+        return with_values(body, values, fields)
+
+    # --- Both Way (SYNC_MODE=both; services/both_way.py) ----------------------
+
+    def _merge_both_ways(
+        self,
+        request: SyncRequest,
+        state: AccountState,
+        account: dict[str, Any],
+        contacts: list[dict[str, Any]],
+        prepared: PreparedContact,
+    ) -> Merged | None:
+        if self.deps.both_way is None:
+            return None
+        return self.deps.both_way.for_click(  # type: ignore[no-any-return]
+            request.account_id,
+            state.xero_contact_id,
+            account,
+            contacts,
+            prepared.primary_contact_id,
+            request.trigger,
+            request.deadline,
+            request.run_id,
+        )
+
+    def _show_merge(
+        self, request: SyncRequest, field_map: FieldMap, merged: Merged | None, outcome: SyncOutcome
+    ) -> SyncOutcome:
+        """Held conflicts: the snapshot keeps their base, and the Account says "Conflict"."""
+        if merged is None or not merged.result.held or outcome.xero_contact_id is None:
+            return outcome
+        self.deps.both_way.keep_held(request.account_id, merged)
+        shown = self.deps.both_way.shown(
+            field_map, outcome.xero_contact_id, outcome.xero_contact_url, merged.result.held
+        )
+        self.deps.zoho.update_accounts([{"id": request.account_id, **shown}], request.deadline)
+        outcome.message = str(shown[field_map.writeback.error])
         return outcome
 
     def remember_pair(

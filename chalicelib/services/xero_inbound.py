@@ -64,6 +64,7 @@ class InboundDependencies:
     creates_accounts: bool = True
     lock_seconds: float = 60.0
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    both_way: Any = None  # SYNC_MODE=both: services/both_way.BothWay merges a linked pair
 
 
 @dataclass(frozen=True)
@@ -201,9 +202,7 @@ class XeroInbound:
         deadline: Deadline,
     ) -> InboundOutcome:
         contact_id = str(contact["ContactID"]).lower()
-        account = (
-            self.deps.zoho.get_record("Accounts", account_id, field_map.account_fields(), deadline) or {}
-        )
+        account = self._read_account(account_id, field_map, deadline)
         snapshot = self.deps.snapshots.get(account_id)
         primary = self._primary(account_id, account, snapshot, field_map, deadline)
         decision = decide_linked(contact, account, primary, snapshot, fields)
@@ -212,6 +211,10 @@ class XeroInbound:
         now = self.deps.now()
         self._own_identity(tenant_id, contact, account_id, deadline)
         self._link_state(account_id, tenant_id, contact_id, contact, now)
+        if self.deps.both_way is not None and snapshot is not None and snapshot.xero:
+            return self._both_ways(
+                account_id, account, primary, contact, snapshot, field_map, fields, deadline
+            )
         shows_link = str(account.get(field_map.writeback.xero_id) or "").lower() == contact_id
         if decision.verdict is not InboundVerdict.UPDATE and shows_link:
             self._save_snapshot(snapshot, account_id, tenant_id, contact, fields, account, primary)
@@ -234,6 +237,44 @@ class XeroInbound:
             account_id, contact_id, SyncStatus.SYNCED, SyncAction.UPDATED, messages.FROM_XERO_UPDATED
         )
         return InboundOutcome(contact_id, InboundVerdict.UPDATE, account_id, messages.FROM_XERO_UPDATED)
+
+    def _read_account(self, account_id: str, field_map: FieldMap, deadline: Deadline) -> dict[str, Any]:
+        extra = ["Modified_Time"] if self.deps.both_way is not None else []  # Both Way's newest_wins
+        fields = field_map.account_fields() + extra
+        return dict(self.deps.zoho.get_record("Accounts", account_id, fields, deadline) or {})
+
+    def _both_ways(
+        self,
+        account_id: str,
+        account: dict[str, Any],
+        primary: dict[str, Any] | None,
+        contact: dict[str, Any],
+        snapshot: LinkSnapshot,
+        field_map: FieldMap,
+        fields: list[FlowField],
+        deadline: Deadline,
+    ) -> InboundOutcome:
+        """SYNC_MODE=both: services/both_way.py merges the pair and writes each side what it lacks."""
+        from chalicelib.services.both_way import Pair, summary
+
+        contact_id = str(contact["ContactID"]).lower()
+        tenant_id = snapshot.tenant_id or ""
+
+        def write(module: str, record: dict[str, Any]) -> None:
+            self._write("PUT", module, record, field_map, fields, contact, deadline)
+
+        pair = Pair(account_id, account, primary, contact, snapshot, Trigger.XERO)
+        try:
+            result = self.deps.both_way.on_xero_change(
+                pair, self.deps.contact_url(contact_id), write, deadline
+            )
+        except ZohoRefused as refused:
+            return self.report_refusal(tenant_id, contact_id, account_id, refused, field_map, deadline)
+        if not result.writes and not result.conflicts:
+            return InboundOutcome(contact_id, InboundVerdict.ECHO, account_id)
+        message = summary(result)
+        self.history(account_id, contact_id, SyncStatus.SYNCED, SyncAction.UPDATED, message)
+        return InboundOutcome(contact_id, InboundVerdict.UPDATE, account_id, message)
 
     def _primary(
         self,

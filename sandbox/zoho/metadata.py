@@ -82,7 +82,7 @@ DUE_DATE_FREQUENCIES = (
     "of the current month",
     "of the following month",
 )
-SYNC_STATUSES = ("Synced", "Failed", "Rejected", "Archived in Xero")
+SYNC_STATUSES = ("Synced", "Failed", "Rejected", "Archived in Xero", "Conflict")
 
 ACCOUNT_FIELDS: list[FieldDef] = [
     FieldDef("id", "Record Id", "bigint", read_only=True),

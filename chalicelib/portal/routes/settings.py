@@ -79,6 +79,8 @@ def _page(
         only_problems=only_problems,
         sender=settings.SUMMARY_EMAIL_FROM,
         schedule_hours=schedule_hours(settings),
+        sync_mode=settings.SYNC_MODE,
+        conflict_policy=settings.CONFLICT_POLICY,
         map_name=path.name,
         map_rows=rows,
         map_yaml=yaml_text,

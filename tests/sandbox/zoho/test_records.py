@@ -210,6 +210,7 @@ def test_settings_fields_and_related_lists_describe_the_org(api: httpx.Client) -
         "Failed",
         "Rejected",
         "Archived in Xero",
+        "Conflict",  # Both Way's held conflicts (docs/zoho-setup.md)
     ]
     contacts = api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
     lookup = next(f for f in contacts if f["api_name"] == "Account_Name")
