@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import metrics
+from chalicelib import metrics, tracing
 from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RateLimitedError, RejectedError, RetriableError
 from chalicelib.models.sync import Trigger
@@ -71,6 +71,13 @@ def _one_tenant(
 
 def _synced(tenant_id: str, contact: dict[str, Any], inbound: XeroInbound, deadline: Deadline) -> bool:
     contact_id = str(contact.get("ContactID"))
+    with tracing.subsegment("## xero contact", contact_id=contact_id, tenant_id=tenant_id):
+        return _sync_one(tenant_id, contact_id, contact, inbound, deadline)
+
+
+def _sync_one(
+    tenant_id: str, contact_id: str, contact: dict[str, Any], inbound: XeroInbound, deadline: Deadline
+) -> bool:
     try:
         outcome = inbound.sync_contact(tenant_id, contact, deadline)
     except (RejectedError, FatalError) as error:

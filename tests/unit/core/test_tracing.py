@@ -132,3 +132,39 @@ def test_every_invocation_gets_a_handler_subsegment_marking_the_cold_start(trace
     handlers = [s for s in subsegments(traced()) if s["name"] == "## sync_worker"]
     assert [h["annotations"]["ColdStart"] for h in handlers] == [True, False]
     assert handlers[0]["annotations"]["Service"] == "zoho-xero-sync"
+
+
+class ScriptedInbound:
+    """Xero's side of a queue batch: what `fetch` returns; every contact syncs as an update."""
+
+    def __init__(self, contact_ids: list[str]) -> None:
+        self.contacts = [{"ContactID": c} for c in contact_ids]
+
+    def fetch(self, tenant_id: str, contact_ids: list[str], deadline: Deadline) -> list[dict[str, Any]]:
+        return [c for c in self.contacts if c["ContactID"] in contact_ids]
+
+    def sync_contact(self, tenant_id: str, contact: dict[str, Any], deadline: Deadline) -> Any:
+        from chalicelib.services.sync.from_xero import InboundVerdict
+        from chalicelib.services.xero_inbound import InboundOutcome
+
+        return InboundOutcome(contact["ContactID"], InboundVerdict.UPDATE, "acc-1")
+
+
+def test_each_xero_contact_event_is_its_own_subsegment(traced: Any) -> None:
+    from chalicelib.services.xero_worker import process_xero_records
+
+    records = [
+        {
+            "messageId": f"m-{c}",
+            "body": json.dumps({"kind": "xero_contact", "tenant_id": "t-1", "contact_id": c}),
+        }
+        for c in ("c-1", "c-2")
+    ]
+    redeliver = process_xero_records(records, ScriptedInbound(["c-1", "c-2"]), lambda: Deadline(30))  # type: ignore[arg-type]
+
+    assert redeliver == []
+    found = [s for s in subsegments(traced()) if s["name"] == "## xero contact"]
+    assert [(s["annotations"]["contact_id"], s["annotations"]["tenant_id"]) for s in found] == [
+        ("c-1", "t-1"),
+        ("c-2", "t-1"),
+    ]
