@@ -21,6 +21,7 @@ from chalicelib.mapping import FieldMap
 from chalicelib.mapping.clearing import xero_update
 from chalicelib.mapping.directions import FlowField, fields_to_zoho, xero_side, zoho_side, zoho_writes
 from chalicelib.models.sync import HistoryEntry, SyncAction, SyncStatus, Trigger
+from chalicelib.services.account_lock import Locks, account_lock
 from chalicelib.services.sync import messages
 from chalicelib.services.sync.decide import iso_now, zoho_update
 from chalicelib.services.sync.merge import Resolution
@@ -35,7 +36,7 @@ class ResolveDependencies:
     snapshots: Any  # SnapshotRepository
     conflicts: Any  # ConflictRepository
     history: Any  # HistoryRepository
-    locks: Any  # LockRepository
+    locks: Locks
     field_map: Callable[[], FieldMap]
     contact_url: Callable[[str], str | None]
     lock_seconds: float = 60.0
@@ -51,15 +52,15 @@ class ConflictResolver:
 
     def resolve(self, account_id: str, key: str, keep: Resolution, deadline: Deadline) -> str:
         """Apply the choice; returns what happened, in words."""
-        owner = f"resolve-{uuid.uuid4()}"
-        lock = f"account#{account_id}"
-        wait = min(deadline.remaining(), self.deps.lock_seconds)
-        if not self.deps.locks.acquire_waiting(lock, owner, self.deps.lock_seconds, wait):
-            raise RetriableError("A sync of this Account is running; choose again in a moment.")
-        try:
+        with account_lock(
+            self.deps.locks,
+            account_id,
+            purpose="resolve",
+            deadline=deadline,
+            lock_seconds=self.deps.lock_seconds,
+            busy=RetriableError("A sync of this Account is running; choose again in a moment."),
+        ):
             return self._resolve(account_id, key, keep, deadline)
-        finally:
-            self.deps.locks.release(lock, owner)
 
     def _resolve(self, account_id: str, key: str, keep: Resolution, deadline: Deadline) -> str:
         held = self.deps.conflicts.get(account_id, key)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import DeadlineExceededError, FatalError, RejectedError, RetriableError, SyncError
 from chalicelib.mapping import FieldMap, PreparedContact, prepare_contact
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
+from chalicelib.services.account_lock import Locks, account_lock
 from chalicelib.services.both_way import Merged
 from chalicelib.services.sync import messages
 from chalicelib.services.sync.decide import (
@@ -59,18 +59,13 @@ class HistoryStore(Protocol):
     def add(self, entry: HistoryEntry) -> None: ...
 
 
-class LockStore(Protocol):
-    def acquire_waiting(self, name: str, owner: str, ttl_seconds: float, wait_seconds: float) -> bool: ...
-    def release(self, name: str, owner: str) -> None: ...
-
-
 @dataclass
 class SyncDependencies:
     zoho: ZohoClient
     xero: XeroClient
     states: StateStore
     history: HistoryStore
-    locks: LockStore
+    locks: Locks
     field_map: Callable[[], FieldMap]
     links: XeroLinks
     lock_seconds: float = 120.0
@@ -112,15 +107,15 @@ class AccountSyncer:
     def sync(self, request: SyncRequest) -> SyncOutcome:
         """Sync one Account. Returns Synced/Rejected/Failed outcomes; raises RetriableError
         (after recording it) when a passing fault should be retried later."""
-        owner = f"sync-{uuid.uuid4()}"
-        lock_name = f"account#{request.account_id}"
-        wait = min(request.deadline.remaining(), self.deps.lock_seconds)
-        if not self.deps.locks.acquire_waiting(lock_name, owner, self.deps.lock_seconds, wait):
-            raise DeadlineExceededError("Another sync of this Account is still running; this one was queued.")
-        try:
+        with account_lock(
+            self.deps.locks,
+            request.account_id,
+            purpose="sync",
+            deadline=request.deadline,
+            lock_seconds=self.deps.lock_seconds,
+            busy=DeadlineExceededError("Another sync of this Account is still running; this one was queued."),
+        ):
             return self._sync_locked(request)
-        finally:
-            self.deps.locks.release(lock_name, owner)
 
     # --- the flow ----------------------------------------------------------
 

@@ -11,8 +11,8 @@ and the contact's changes then flow as usual. A Zoho fault raises RetriableError
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import RetriableError
 from chalicelib.mapping import FieldMap
 from chalicelib.models.sync import AccountState, SyncAction, SyncStatus
+from chalicelib.services.account_lock import ANOTHER_SYNC_RUNNING, account_lock
 from chalicelib.services.sync import lifecycle
 from chalicelib.services.sync.decide import iso_now
 from chalicelib.services.sync.from_xero import account_key
@@ -104,25 +105,15 @@ class ArchiveMirror:
         self, tenant_id: str, contact: dict[str, Any], account_id: str, deadline: Deadline
     ) -> Lifecycle:
         """A merged contact's Account relinked to the survivor, under the Account's lock."""
-        owner, lock = f"xero-merge-{uuid.uuid4()}", f"account#{account_id}"
-        wait = min(deadline.remaining(), self.deps.lock_seconds)
-        if not self.deps.locks.acquire_waiting(lock, owner, self.deps.lock_seconds, wait):
-            raise RetriableError("Another sync of this Account is running; trying again shortly.")
-        try:
+        with self._locked(account_id, "xero-merge", deadline):
             handled = self.merges.relink(tenant_id, contact, account_id, deadline)
-        finally:
-            self.deps.locks.release(lock, owner)
         return Lifecycle.MERGED if handled else Lifecycle.NONE
 
     def apply(
         self, tenant_id: str, contact: dict[str, Any], account_id: str, deadline: Deadline
     ) -> Lifecycle:
         """Under the Account's lock (the one every sync of it takes)."""
-        owner, lock = f"xero-lifecycle-{uuid.uuid4()}", f"account#{account_id}"
-        wait = min(deadline.remaining(), self.deps.lock_seconds)
-        if not self.deps.locks.acquire_waiting(lock, owner, self.deps.lock_seconds, wait):
-            raise RetriableError("Another sync of this Account is running; trying again shortly.")
-        try:
+        with self._locked(account_id, "xero-lifecycle", deadline):
             state = self.deps.states.get(account_id) or AccountState(account_id=account_id)
             if lifecycle.is_archived(contact):
                 self._archive(tenant_id, contact, state, deadline)
@@ -131,8 +122,16 @@ class ArchiveMirror:
                 self._restore(tenant_id, contact, state, deadline)
                 return Lifecycle.RESTORED
             return Lifecycle.NONE
-        finally:
-            self.deps.locks.release(lock, owner)
+
+    def _locked(self, account_id: str, purpose: str, deadline: Deadline) -> AbstractContextManager[None]:
+        return account_lock(
+            self.deps.locks,
+            account_id,
+            purpose=purpose,
+            deadline=deadline,
+            lock_seconds=self.deps.lock_seconds,
+            busy=RetriableError(ANOTHER_SYNC_RUNNING),
+        )
 
     def _archive(
         self, tenant_id: str, contact: dict[str, Any], state: AccountState, deadline: Deadline

@@ -28,6 +28,7 @@ from chalicelib.mapping import FieldMap
 from chalicelib.mapping.directions import FlowField, fields_to_zoho, zoho_side, zoho_writes
 from chalicelib.mapping.validate import choose_primary, own_contacts
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncStatus, Trigger
+from chalicelib.services.account_lock import ANOTHER_SYNC_RUNNING, Locks, account_lock
 from chalicelib.services.sync import messages
 from chalicelib.services.sync.decide import iso_now
 from chalicelib.services.sync.from_xero import (
@@ -58,7 +59,7 @@ class InboundDependencies:
     states: Any  # AccountStateRepository
     snapshots: Any  # SnapshotRepository
     history: Any  # HistoryRepository
-    locks: Any  # LockRepository
+    locks: Locks
     field_map: Callable[[], FieldMap]
     contact_url: Callable[[str], str | None]
     creates_accounts: bool = True
@@ -182,15 +183,15 @@ class XeroInbound:
         fields: list[FlowField],
         deadline: Deadline,
     ) -> InboundOutcome:
-        owner = f"xero-{uuid.uuid4()}"
-        lock = f"account#{account_id}"
-        wait = min(deadline.remaining(), self.deps.lock_seconds)
-        if not self.deps.locks.acquire_waiting(lock, owner, self.deps.lock_seconds, wait):
-            raise RetriableError("Another sync of this Account is running; trying again shortly.")
-        try:
+        with account_lock(
+            self.deps.locks,
+            account_id,
+            purpose="xero",
+            deadline=deadline,
+            lock_seconds=self.deps.lock_seconds,
+            busy=RetriableError(ANOTHER_SYNC_RUNNING),
+        ):
             return self._update(tenant_id, contact, account_id, field_map, fields, deadline)
-        finally:
-            self.deps.locks.release(lock, owner)
 
     def _update(
         self,
