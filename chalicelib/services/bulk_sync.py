@@ -316,9 +316,6 @@ class BatchSyncer:
         )
 
 
-_SINGLE_RESULTS = {SyncStatus.SYNCED: AccountResult.UPDATED, SyncStatus.REJECTED: AccountResult.REJECTED}
-
-
 def gave_up(error: RetriableError) -> RetriableError:
     """The message for Accounts left after the last attempt: what happened and what to do."""
     reason = error.message.replace(" We will try again.", "").strip()
@@ -336,10 +333,17 @@ def _batch_key(tenant_id: str, items: list[Work]) -> str:
     return hashlib.sha256(("|".join([tenant_id, *parts])).encode()).hexdigest()
 
 
+def single_result(outcome: SyncOutcome) -> AccountResult:
+    """How a run counts an Account it synced on its own: as a batch counts it (_not_synced)."""
+    if outcome.status is SyncStatus.SYNCED:
+        synced = outcome.action in (SyncAction.CREATED, SyncAction.UPDATED, SyncAction.UNCHANGED)
+        return AccountResult(outcome.action.value) if synced else AccountResult.UPDATED
+    # Rejected, archived in Xero, a held conflict: a person has something to do. Failed: retry.
+    return AccountResult.FAILED if outcome.status is SyncStatus.FAILED else AccountResult.REJECTED
+
+
 def _from_single(run: Run, outcome: SyncOutcome, item: Work) -> RunAccount:
-    result = _SINGLE_RESULTS.get(outcome.status, AccountResult.FAILED)
-    if outcome.status is SyncStatus.SYNCED and outcome.action is not SyncAction.NONE:
-        result = AccountResult(outcome.action.value)  # created or updated
+    result = single_result(outcome)
     name = (item.prepared.xero_contact.get("Name") if item.prepared else None) or None
     return RunAccount(
         run_id=run.run_id,

@@ -7,6 +7,7 @@ import logging
 
 from chalice.app import Response
 
+from chalicelib.errors import RetriableError
 from chalicelib.models.webhook import ZOHO_ID
 from chalicelib.portal import web
 from chalicelib.portal.web import FORM, PortalRequest, portal
@@ -37,7 +38,14 @@ def resolve_conflict(ctx: PortalRequest, account_id: str) -> Response:
             account_id, key, Resolution(keep), Deadline(RESOLVE_SECONDS)
         )
     except Exception as problem:
-        logger.info("conflict not resolved", extra={"account_id": account_id})
+        # A busy Account is expected (the person tries again); anything else is worth a trace.
+        busy = isinstance(problem, RetriableError)
+        logger.log(
+            logging.INFO if busy else logging.WARNING,
+            "conflict not resolved",
+            extra={"account_id": account_id},
+            exc_info=not busy,
+        )
         return _page(
             ctx, error=web.plain_message(problem, "The choice could not be applied just now."), status=409
         )
