@@ -6,6 +6,8 @@ seeded stand-ins, an empty table and an empty queue.
 
 from __future__ import annotations
 
+import io
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -116,3 +118,19 @@ def _empty_queue(queue_url: str) -> None:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     finally:
         sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "2"})
+
+
+@pytest.fixture
+def service_logs() -> Iterator[io.StringIO]:
+    """Everything our loggers write, through the same JSON formatter as in Lambda."""
+    from chalicelib.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    targets = [logging.getLogger("zoho-xero-sync"), logging.getLogger("chalicelib")]
+    for target in targets:
+        target.addHandler(handler)
+    yield stream
+    for target in targets:
+        target.removeHandler(handler)

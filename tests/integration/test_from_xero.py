@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -162,22 +161,6 @@ def test_a_refusal_by_zoho_is_shown_on_the_account_in_plain_words(
     assert account["Xero_Sync_Status"] == "Rejected"
     assert "Last Name" in account["Xero_Sync_Error"]
     assert "Fill it in on the contact in Xero" in account["Xero_Sync_Error"]
-
-
-@pytest.fixture
-def service_logs() -> Iterator[io.StringIO]:
-    """Our JSON log lines, through the same formatter as in Lambda."""
-    from chalicelib.observability import logger
-
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    targets = [logging.getLogger("zoho-xero-sync"), logging.getLogger("chalicelib")]
-    for target in targets:
-        target.addHandler(handler)
-    yield stream
-    for target in targets:
-        target.removeHandler(handler)
 
 
 def test_a_rate_limited_read_is_a_plain_line_and_keeps_the_event(

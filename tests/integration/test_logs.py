@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -27,22 +25,6 @@ def stored_tokens() -> list[str]:
             if name in item:
                 values.append(item[name]["S"])
     return values
-
-
-@pytest.fixture
-def service_logs() -> Iterator[io.StringIO]:
-    """Everything our loggers write, through the same JSON formatter as in Lambda."""
-    from chalicelib.observability import logger
-
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    targets = [logging.getLogger("zoho-xero-sync"), logging.getLogger("chalicelib")]
-    for target in targets:
-        target.addHandler(handler)
-    yield stream
-    for target in targets:
-        target.removeHandler(handler)
 
 
 def test_no_secret_reaches_the_logs(
