@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
@@ -293,29 +294,46 @@ def _workflows_requested(body: dict[str, Any]) -> bool:
     return trigger is None or (isinstance(trigger, list) and "workflow" in trigger)
 
 
-def update_records(sb: ZohoSandbox, call: Call, module: str, record_id: str | None = None) -> Response:
-    module = _module(module)
-    path = f"/crm/v8/{module}" + (f"/{record_id}" if record_id else "")
-    body = _update_body(sb, call, path)
+WriteOne = Callable[[int, Any, float], tuple[dict[str, Any], "dict[str, Any] | None"]]
+
+
+def _write_each(
+    sb: ZohoSandbox, call: Call, module: str, body: dict[str, Any], write_one: WriteOne
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Insert or update each record of `body["data"]` on its own, as Zoho does (one answer each),
+    then run the workflow rules of the records written (unless `trigger` leaves them out).
+    Returns (every answer, the failed ones)."""
     data = body["data"]
     call.credits = update_credits(len(data))
-    results, changed = [], []
+    results, written = [], []
     with sb.lock:
         now = sb.clock.now()
         for index, item in enumerate(data):
-            result, record = _update_one(sb, call, module, index, item, record_id, now)
+            result, record = write_one(index, item, now)
             results.append(result)
             if record is not None:
-                changed.append(record)
-        fire = (
-            [sb.workflow_payload(module, record) for record in changed] if _workflows_requested(body) else []
-        )
+                written.append(record)
+        fire = [sb.workflow_payload(module, r) for r in written] if _workflows_requested(body) else []
     for payload in fire:
         if payload is not None:
             sb.automation.workflow(payload)
     failures = [r for r in results if r["status"] != "success"]
     if failures:
         call.log["record_errors"] = failures
+    return results, failures
+
+
+def update_records(sb: ZohoSandbox, call: Call, module: str, record_id: str | None = None) -> Response:
+    module = _module(module)
+    path = f"/crm/v8/{module}" + (f"/{record_id}" if record_id else "")
+    body = _update_body(sb, call, path)
+    results, failures = _write_each(
+        sb,
+        call,
+        module,
+        body,
+        lambda index, item, now: _update_one(sb, call, module, index, item, record_id, now),
+    )
     successes = len(results) - len(failures)
     status = 200 if successes == len(results) else (400 if successes == 0 else 207)
     return json_response(status, {"data": results})
@@ -357,25 +375,9 @@ def create_records(sb: ZohoSandbox, call: Call, module: str) -> Response:
     some, 400 none), mandatory fields and "no duplicates" fields checked like Zoho does."""
     module = _module(module)
     body = _update_body(sb, call, f"/crm/v8/{module}", "POST")
-    data = body["data"]
-    call.credits = update_credits(len(data))
-    results, created = [], []
-    with sb.lock:
-        now = sb.clock.now()
-        for index, item in enumerate(data):
-            result, record = _create_one(sb, call, module, index, item, now)
-            results.append(result)
-            if record is not None:
-                created.append(record)
-        fire = (
-            [sb.workflow_payload(module, record) for record in created] if _workflows_requested(body) else []
-        )
-    for payload in fire:
-        if payload is not None:
-            sb.automation.workflow(payload)
-    failures = [r for r in results if r["status"] != "success"]
-    if failures:
-        call.log["record_errors"] = failures
+    results, failures = _write_each(
+        sb, call, module, body, lambda index, item, now: _create_one(sb, call, module, index, item, now)
+    )
     status = 201 if not failures else (400 if len(failures) == len(results) else 207)
     return json_response(status, {"data": results})
 
