@@ -11,9 +11,6 @@ import httpx
 
 from tests.integration.conftest import WEBHOOK_TOKEN
 from tests.integration.sandbox_api import acct
-from tests.integration.test_logs import service_logs
-
-__all__ = ["service_logs"]
 
 
 def _lines(stream: io.StringIO) -> list[dict]:
