@@ -273,7 +273,7 @@ class AccountSyncer:
     ) -> None:
         if self.deps.snapshots is None:
             return
-        from chalicelib.services.xero_inbound import record_push
+        from chalicelib.services.pair_snapshots import record_push
 
         record_push(
             self.deps.snapshots,

@@ -60,3 +60,14 @@ def keyset_after(after: tuple[str, str] | None) -> str:
     return coql.any_of(
         f"Modified_Time > {moment}", coql.all_of(f"Modified_Time = {moment}", f"id > {record_id}")
     )
+
+
+def accounts_linked_to(xero_id_field: str, contact_id: str) -> str:
+    """The Accounts whose Xero ID field holds this Xero ContactID (at most 2: one is the link)."""
+    return coql.select(["id"], "Accounts", f"{xero_id_field} = {coql.text(contact_id)}", "limit 2")
+
+
+def accounts_named(name_field: str, xero_id_field: str, name: str) -> str:
+    """The Accounts of this name, with their Xero ID (at most 2: one is adoptable, two are not)."""
+    where = f"{name_field} = {coql.text(name)}"
+    return coql.select(["id", xero_id_field], "Accounts", where, "limit 2")

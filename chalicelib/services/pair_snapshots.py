@@ -1,0 +1,74 @@
+"""After a Zoho → Xero write: the pair's last synced values (store/snapshots.py), so the webhook
+event Xero sends for our own write is recognised and makes no Zoho write."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.mapping import FieldMap
+from chalicelib.mapping.directions import FlowField, fields_to_zoho, xero_side
+from chalicelib.services.sync.from_xero import next_snapshot
+from chalicelib.store.errors import StaleStateError
+
+if TYPE_CHECKING:
+    from chalicelib.store.snapshots import LinkSnapshot, SnapshotRepository
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Push:
+    """One pair a Zoho → Xero write just synced."""
+
+    account_id: str
+    tenant_id: str
+    xero_contact: dict[str, Any]  # Xero's answer
+    sent: dict[str, Any]  # what we sent, from Zoho
+    primary_contact_id: str | None
+
+
+def record_pushes(
+    snapshots: SnapshotRepository, pushes: list[Push], field_map: FieldMap, now: datetime
+) -> None:
+    """`record_push` for a bulk batch: one batched read and one batched write for all of it."""
+    fields = fields_to_zoho(field_map)
+    previous = snapshots.get_many([p.account_id for p in pushes])
+    snapshots.put_many([_snapshot(previous.get(p.account_id), p, fields, now) for p in pushes])
+
+
+def record_push(
+    snapshots: SnapshotRepository,
+    account_id: str,
+    tenant_id: str,
+    xero_contact: dict[str, Any],
+    sent: dict[str, Any],
+    primary_contact_id: str | None,
+    field_map: FieldMap,
+    now: datetime,
+) -> None:
+    """After one Zoho → Xero write: the pair's last synced values (Xero's answer, and what we
+    sent from Zoho)."""
+    push = Push(account_id, tenant_id, xero_contact, sent, primary_contact_id)
+    snapshot = _snapshot(snapshots.get(account_id), push, fields_to_zoho(field_map), now)
+    try:
+        snapshots.save(snapshot)
+    except StaleStateError:
+        logger.info("snapshot saved meanwhile", extra={"account_id": account_id})
+
+
+def _snapshot(
+    previous: LinkSnapshot | None, push: Push, fields: list[FlowField], now: datetime
+) -> LinkSnapshot:
+    return next_snapshot(
+        previous,
+        push.account_id,
+        push.tenant_id,
+        push.xero_contact,
+        fields,
+        zoho_values=xero_side(push.sent, fields),
+        primary_contact_id=push.primary_contact_id,
+        at=now,
+    )
