@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RejectedError
@@ -47,17 +47,24 @@ from chalicelib.store.conflicts import HeldConflict
 from chalicelib.store.errors import StaleStateError
 from chalicelib.store.snapshots import LinkSnapshot
 
+if TYPE_CHECKING:
+    from chalicelib.store.conflicts import ConflictRepository
+    from chalicelib.store.history import HistoryRepository
+    from chalicelib.store.snapshots import SnapshotRepository
+    from chalicelib.xero.client import XeroClient
+    from chalicelib.zoho.client import ZohoClient
+
 logger = logging.getLogger(__name__)
 ZohoWrite = Callable[[str, dict[str, Any]], None]  # (module, record) → written, or raises
 
 
 @dataclass
 class BothWayDependencies:
-    zoho: Any  # ZohoClient
-    xero: Any  # XeroClient
-    snapshots: Any  # SnapshotRepository
-    conflicts: Any  # ConflictRepository
-    history: Any  # HistoryRepository
+    zoho: ZohoClient
+    xero: XeroClient
+    snapshots: SnapshotRepository
+    conflicts: ConflictRepository
+    history: HistoryRepository
     field_map: Callable[[], FieldMap]
     policy: Callable[[], str]  # CONFLICT_POLICY, read at call time
     now: Callable[[], datetime] = lambda: datetime.now(UTC)

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RetriableError
@@ -33,6 +33,14 @@ from chalicelib.services.sync.directory import LiveDirectory
 from chalicelib.services.sync.lifecycle import deleted_archived_note, deleted_refused_note
 from chalicelib.store.errors import StaleStateError
 from chalicelib.timestamps import iso_seconds
+
+if TYPE_CHECKING:
+    from chalicelib.store.accounts import AccountStateRepository
+    from chalicelib.store.history import HistoryRepository
+    from chalicelib.store.locks import LockRepository
+    from chalicelib.store.watermarks import WatermarkRepository
+    from chalicelib.xero.client import XeroClient
+    from chalicelib.zoho.client import ZohoClient
 
 logger = logging.getLogger(__name__)
 WATERMARK = "zoho-deleted-accounts"
@@ -45,12 +53,12 @@ MAX_PAGES = 50  # 10,000 deletions a sweep; the rest on the next one
 
 @dataclass
 class DeletionDependencies:
-    zoho: Any  # ZohoClient
-    xero: Any  # XeroClient
-    states: Any  # AccountStateRepository
-    history: Any  # HistoryRepository
-    locks: Any  # LockRepository
-    watermarks: Any  # WatermarkRepository
+    zoho: ZohoClient
+    xero: XeroClient
+    states: AccountStateRepository
+    history: HistoryRepository
+    locks: LockRepository
+    watermarks: WatermarkRepository
     archive_on_delete: bool = True
     lock_seconds: float = 120.0
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
