@@ -3,7 +3,7 @@
 One message per changed contact, in its own message group (`xero-<ContactID>`), so events of
 one contact are handled in order and never side by side, while different contacts proceed in
 parallel. SQS drops a copy of an event Xero redelivers within five minutes (the deduplication
-id is the event itself); a later copy finds nothing left to do (services/xero_inbound.py).
+id is the event itself); a later copy finds nothing left to do (services/xero_inbound/).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Xero's rules: 200 with an empty body when the signature matches, 401 with an empty body
 when it does not (its "intent to receive" check sends both kinds before it enables the
 webhook), within 5 seconds. So nothing is processed here: the events are queued and the
-sync worker does the work (services/xero_inbound.py).
+sync worker does the work (services/xero_inbound/).
 """
 
 from __future__ import annotations

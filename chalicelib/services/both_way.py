@@ -10,7 +10,7 @@ side only what it lacks, and records what happened:
   Conflicts page, and the Account shows `Xero_Sync_Status` "Conflict" with the fields' names;
 - the pair's snapshot moves to what both sides hold now, held fields keeping their base.
 
-A click goes through AccountSyncer (services/sync_account.py), which asks `pull` first and then
+A click goes through AccountSyncer (services/sync_account/), which asks `pull` first and then
 pushes as always; a Xero event goes through XeroInbound, which hands the pair to `on_xero_change`.
 """
 

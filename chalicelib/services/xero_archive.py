@@ -45,8 +45,8 @@ class Lifecycle(StrEnum):
 class ArchiveMirror:
     def __init__(self, deps: Any, history: History, find_account: FindAccount) -> None:
         self.deps = deps  # InboundDependencies
-        self.history = history  # XeroInbound.history: a timeline entry "Change in Xero"
-        self.find_account = find_account  # XeroInbound's way to the Account of a contact
+        self.history = history  # InboundRecords.history: a timeline entry "Change in Xero"
+        self.find_account = find_account  # XeroInbound.find_account: the Account of a contact
         self.merges = MergeRelinker(deps, history)  # services/xero_merge.py
 
     def step(

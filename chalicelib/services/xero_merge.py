@@ -76,7 +76,7 @@ def held_elsewhere_note(loser: str, survivor: str, owner: str) -> str:
 class MergeRelinker:
     def __init__(self, deps: Any, history: Any) -> None:
         self.deps = deps  # InboundDependencies
-        self.history = history  # XeroInbound.history
+        self.history = history  # InboundRecords.history (services/xero_inbound/records.py)
 
     def relink(self, tenant_id: str, contact: dict[str, Any], account_id: str, deadline: Deadline) -> bool:
         """Relink the Account of a merged contact to the survivor; True when it is handled

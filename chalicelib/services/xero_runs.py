@@ -5,7 +5,7 @@ archived included) and keeps each page with the run (the pages are what the batc
 contact is read from Xero twice). A batch of up to 50 contacts asks services/sync/from_xero.py
 about each linked pair against its stored snapshot, and writes what changed in ONE Zoho PUT of
 Accounts and at most one of Contacts (`"trigger": []`). A contact with no snapshot yet, or no
-Account, goes through the webhook's own path (services/xero_inbound.py), one at a time.
+Account, goes through the webhook's own path (services/xero_inbound/), one at a time.
 """
 
 from __future__ import annotations

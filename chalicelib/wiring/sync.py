@@ -56,7 +56,7 @@ class SyncServices(Upstreams):
 
         return AccountSearch(self.zoho, self.field_map)
 
-    # --- Xero → Zoho CRM (services/xero_inbound.py) ----------------------------
+    # --- Xero → Zoho CRM (services/xero_inbound/) ----------------------------
 
     @cached_property
     def xero_inbound(self) -> XeroInbound:

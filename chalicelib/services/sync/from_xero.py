@@ -1,7 +1,7 @@
 """Every decision of a Xero → Zoho CRM sync, in one place and without I/O.
 
 A Xero webhook and a `xero_to_zoho` run ask the same questions of one Xero contact, and
-answer them here (services/xero_inbound.py does the reading and the writing):
+answer them here (services/xero_inbound/ does the reading and the writing):
 
 - Which Account is it? Its ContactNumber when that is a Zoho record id, else the Account our
   records or a claim link to it, else the Account whose Xero ID is its ContactID (`account_key`).
