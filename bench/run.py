@@ -17,6 +17,8 @@ How each figure is measured:
 - our CPU: time.thread_time() around every run_worker handler call (plan steps and batches),
   summed. The stand-ins and moto answer in their own server threads, so they are excluded;
   our HTTP/boto3 client work is included.
+- plan worker memory: the same for the first PLAN_PROBES plan steps (Xero's index pages, the
+  first Zoho page), their CPU kept in the CPU figure (an upper bound).
 - batch worker memory: tracemalloc peak while the first batch handler call of the first run
   ran alone (no other worker in flight; process-wide Python allocations, so the stand-ins'
   work for that batch counts too: an upper bound), plus the bench process's peak RSS
@@ -53,6 +55,7 @@ XERO_LATENCY_S = 1.0  # assumed real Xero latency per call (the stand-in answers
 BATCH_SIZE = 50  # RUN_BATCH_SIZE: Accounts per batch message
 RUN_WORKERS = 5  # Lambda runs up to 5 run workers at once (Xero allows 5 concurrent calls)
 ADMIN_TOKEN = "local-admin-token"
+PLAN_PROBES = 3  # plan steps measured with tracemalloc (their CPU is left out like the batch's)
 ROOMY_MINUTE, ROOMY_DAY = 1_000_000, 10_000_000  # limits that never bind: the time is projected instead
 TARGETS = {
     "xero_calls_per_1000_first": 21,
@@ -77,16 +80,19 @@ class Meter:
     def __init__(self) -> None:
         self.cpu = 0.0
         self.probe_cpu = 0.0
-        self.peak_bytes: int | None = None
+        self.peak_bytes: int | None = None  # the probed batch
+        self.plan_peak_bytes: int | None = None  # the probed plan step (the largest page read)
         self._cond = threading.Condition()
         self._in_flight = 0
         self._probing = False
         self._probe_taken = False
+        self._plans_probed = 0
 
     def handler(self, event: Any, context: Any) -> Any:
         import app
 
-        probe = self._enter(_is_batch(event))
+        is_batch = _is_batch(event)
+        probe = self._enter(is_batch)
         if probe:
             tracemalloc.start()
         started = time.thread_time()
@@ -95,27 +101,37 @@ class Meter:
         finally:
             spent = time.thread_time() - started
             if probe:
-                self.peak_bytes = tracemalloc.get_traced_memory()[1]
+                peak = tracemalloc.get_traced_memory()[1]
                 tracemalloc.stop()
-            self._leave(probe, spent)
+                if is_batch:
+                    self.peak_bytes = peak
+                else:
+                    self.plan_peak_bytes = max(self.plan_peak_bytes or 0, peak)
+            self._leave(probe, spent, is_batch)
 
     def _enter(self, is_batch: bool) -> bool:
         with self._cond:
             self._cond.wait_for(lambda: not self._probing)
-            probe = is_batch and not self._probe_taken
+            # The first batch, and the first plan steps (the index pages and the first Zoho page).
+            probe = (not self._probe_taken) if is_batch else self._plans_probed < PLAN_PROBES
             if probe:
-                self._probe_taken = self._probing = True
+                self._probing = True
+                if is_batch:
+                    self._probe_taken = True
+                else:
+                    self._plans_probed += 1
                 self._cond.wait_for(lambda: self._in_flight == 0)
             self._in_flight += 1
             return probe
 
-    def _leave(self, probe: bool, spent: float) -> None:
+    def _leave(self, probe: bool, spent: float, is_batch: bool) -> None:
         with self._cond:
             self._in_flight -= 1
             if probe:
-                self.probe_cpu += spent
                 self._probing = False
-            else:
+            if probe and is_batch:
+                self.probe_cpu += spent
+            else:  # a probed plan step's CPU (inflated by tracemalloc) is kept: an upper bound
                 self.cpu += spent
             self._cond.notify_all()
 
@@ -193,6 +209,7 @@ def bulk(size: int, seed: int = 7) -> dict[str, Any]:
             "xero_to_zoho": from_xero,
             "zoho_deletions_poll": daily,
             "batch_worker_peak_mb": _mb(meter.peak_bytes),
+            "plan_worker_peak_mb": _mb(meter.plan_peak_bytes),
             "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     finally:
@@ -384,7 +401,7 @@ def table(results: dict[str, Any]) -> str:
         f"{XERO_LATENCY_S:g} s assumed latency); the stand-in's rate limits were off.",
         "",
         f"{'bulk run':<28}{'Accounts':>9}{'Xero':>7}{'/1000':>7}{'writes':>8}{'Zoho':>7}{'/1000':>7}"
-        f"{'credits':>8}{'Xero min':>10}{'CPU ms/Acct':>13}{'batch MB':>10}",
+        f"{'credits':>8}{'Xero min':>10}{'CPU ms/Acct':>13}{'batch MB':>10}{'plan MB':>9}",
     ]
     for item in results["bulk"]:
         for label, key in (
@@ -400,6 +417,7 @@ def table(results: dict[str, Any]) -> str:
                 f"{r['xero_writes']:>8}{r['zoho_calls']:>7}{r['zoho_calls_per_1000']:>7}"
                 f"{r['zoho_credits']:>8}{r['projected_xero_minutes']:>10}{r['our_cpu_ms_per_account']:>13}"
                 f"{item['batch_worker_peak_mb'] if key == 'first_full_sync' else '':>10}"
+                f"{item.get('plan_worker_peak_mb') if key == 'first_full_sync' else '':>9}"
             )
     for item in results["bulk"]:
         poll = item.get("zoho_deletions_poll")
