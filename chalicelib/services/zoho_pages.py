@@ -33,6 +33,10 @@ from chalicelib.zoho.client import ZohoClient
 
 RANGE_BATCHES = 40  # batches of 50: 2,000 Accounts, one COQL page
 KEPT = 2  # ranges a Lambda keeps (a few MB each)
+# A block's span holds its 2,000 Accounts, plus those ticked but not in the run. A span much
+# wider (a run planned before id order, say) is not read by range: too many rows for too few.
+MAX_ACCOUNT_PAGES = 2
+MAX_CONTACT_PAGES = 5  # 10,000 Contacts: five per Account
 
 # Per Account id: the Account and its Contacts.
 PreRead = dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]
@@ -80,11 +84,16 @@ class ZohoPages:
         contacts = self._all(
             lambda after: queries.contacts_in_range(fm.contact_fields(), lookup, ticked, low, high, after),
             deadline,
+            MAX_CONTACT_PAGES,
         )
         fields = list(dict.fromkeys([*fm.account_fields(), "Modified_Time"]))
         accounts = self._all(
-            lambda after: queries.accounts_in_range(fields, ticked, low, high, after), deadline
+            lambda after: queries.accounts_in_range(fields, ticked, low, high, after),
+            deadline,
+            MAX_ACCOUNT_PAGES,
         )
+        if contacts is None or accounts is None:  # a span much wider than its block: per batch
+            return _Range(run.run_id, int(low), int(high), {})
         by_account: dict[str, list[dict[str, Any]]] = {}
         for contact in contacts:
             linked = contact.get(lookup)
@@ -109,15 +118,19 @@ class ZohoPages:
                 ids += other.account_ids
         return min(ids, key=int), max(ids, key=int)
 
-    def _all(self, query: Callable[[str | None], str], deadline: Deadline) -> list[dict[str, Any]]:
+    def _all(
+        self, query: Callable[[str | None], str], deadline: Deadline, max_pages: int
+    ) -> list[dict[str, Any]] | None:
+        """Every row, in pages of 2,000; None when there are more than `max_pages` pages."""
         rows: list[dict[str, Any]] = []
         after: str | None = None
-        while True:
+        for _ in range(max_pages):
             page, more = self.zoho.coql(query(after), deadline)
             rows.extend(page)
             if not more or not page:
                 return rows
             after = str(page[-1]["id"])
+        return None
 
 
 def _moment(text: str) -> datetime:

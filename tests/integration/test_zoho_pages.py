@@ -109,3 +109,32 @@ def test_runs_with_a_lower_bound_and_other_phases_read_per_batch(live: LocalStac
 def _linked(contact: dict[str, Any], lookup: str) -> str | None:
     value = contact.get(lookup)
     return str(value.get("id")) if isinstance(value, dict) else (str(value) if value else None)
+
+
+class _Block:
+    """Batches 0 and 1 of a block: the first and the last Account of the org (a run planned in
+    another order, say), so the block's span is the whole org."""
+
+    def __init__(self, first: str, last: str) -> None:
+        self.last = last
+
+    def get_batch(self, run_id: str, number: int) -> RunBatch | None:
+        return RunBatch(1, [self.last], BatchStatus.PENDING, "accounts") if number == 1 else None
+
+
+@pytest.mark.timeout(600)
+def test_a_span_much_wider_than_its_block_is_left_to_the_batches(live: LocalStack) -> None:
+    from chalicelib.services.zoho_pages import ZohoPages
+    from chalicelib.wiring import container
+
+    live.zoho.generate(4500, seed=5)
+    ids = sorted((a["id"] for a in live.zoho.records("Accounts") if a.get("Add_to_Xero")), key=int)
+    pages = ZohoPages(container().zoho, _Block(ids[0], ids[-1]), container().field_map)
+    live.zoho.clear_calls()
+
+    found = pages.read(
+        _run(datetime.now(UTC)), RunBatch(0, [ids[0]], BatchStatus.PENDING, "accounts"), Deadline(60)
+    )
+
+    assert found == {}  # its batch reads it, with its Contacts, on its own
+    assert len(coql_queries(live)) <= 7  # gave up after a bounded number of pages
