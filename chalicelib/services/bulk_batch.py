@@ -61,10 +61,20 @@ class Work:
 
 
 def read_zoho(
-    zoho: ZohoClient, work: dict[str, Work], field_map: FieldMap, deadline: Deadline
+    zoho: ZohoClient,
+    work: dict[str, Work],
+    field_map: FieldMap,
+    deadline: Deadline,
+    preread: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Fill in each Account; return its Contacts by Account id (two COQL reads in all)."""
-    ids = list(work)
+    """Fill in each Account; return its Contacts by Account id: those a full run's range read
+    already (services/zoho_pages.py), the rest in two COQL reads."""
+    known = {i: preread[i] for i in work if preread and i in preread}
+    for account_id, (account, _) in known.items():
+        work[account_id].account = account
+    ids = [i for i in work if i not in known]
+    if not ids:
+        return {i: linked for i, (_, linked) in known.items()}
     accounts = _coql_all(zoho, queries.accounts_by_id(field_map.account_fields(), ids), deadline)
     for account in accounts:
         if str(account.get("id")) in work:
@@ -78,7 +88,7 @@ def read_zoho(
         linked = contact.get(lookup)
         linked_id = linked.get("id") if isinstance(linked, dict) else linked
         by_account.setdefault(str(linked_id), []).append(contact)
-    return by_account
+    return {**by_account, **{i: linked for i, (_, linked) in known.items()}}
 
 
 def _coql_all(zoho: ZohoClient, query: str, deadline: Deadline) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Use case: sync one batch (up to 50 Accounts) of a bulk run in a handful of calls.
 
-Per batch: two COQL reads from Zoho (the Accounts, then all their Contacts), the
+Per batch: two COQL reads from Zoho (the Accounts, then all their Contacts; a full run's
+Accounts come read by id range, services/zoho_pages.py), the
 same validation and field map as a single sync, unchanged Accounts dropped by
 content hash, Xero identities resolved from the run's index, then ONE
 `POST /Contacts?summarizeErrors=false` for everything that changed, batched state
@@ -33,6 +34,7 @@ from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 from chalicelib.services.xero_index import XeroIndex
 from chalicelib.services.xero_links import XeroLinks
 from chalicelib.services.xero_merge import without_taken_number
+from chalicelib.services.zoho_pages import PreRead
 from chalicelib.xero.client import ElementResult, XeroClient
 from chalicelib.zoho.client import ZohoClient
 
@@ -64,14 +66,13 @@ class BatchSyncer:
         deadline: Deadline,
         *,
         final_attempt: bool,
+        preread: PreRead | None = None,
     ) -> list[RunAccount]:
-        """Sync (or, in a dry run, assess) these Accounts; one outcome each.
-
-        Raises RetriableError (rate limits included) when the batch should be tried again.
-        """
+        """Sync (or, in a dry run, assess) these Accounts (some maybe read already); one outcome
+        each. Raises RetriableError (rate limits included) when the batch should be tried again."""
         field_map = self.deps.field_map()
         work = {account_id: Work(account_id) for account_id in dict.fromkeys(account_ids)}
-        contacts = read_zoho(self.deps.zoho, work, field_map, deadline)
+        contacts = read_zoho(self.deps.zoho, work, field_map, deadline, preread)
         tenant_id = self.deps.xero.tenant_id(deadline)
         states = self.deps.states.get_many(list(work))
         claimed: dict[str, str] = {}  # Xero ContactID -> Account, so two Accounts never share one
@@ -103,22 +104,12 @@ class BatchSyncer:
             return
         from chalicelib.services.xero_inbound import Push, record_pushes
 
-        record_pushes(
-            snapshots,
-            [
-                Push(
-                    i.account_id,
-                    tenant_id,
-                    i.pushed or {},
-                    i.prepared.xero_contact,
-                    i.prepared.primary_contact_id,
-                )
-                for i in pushed
-                if i.prepared is not None
-            ],
-            field_map,
-            self.deps.now(),
-        )
+        pushes = [
+            Push(i.account_id, tenant_id, i.pushed or {}, p.xero_contact, p.primary_contact_id)
+            for i in pushed
+            if (p := i.prepared) is not None
+        ]
+        record_pushes(snapshots, pushes, field_map, self.deps.now())
 
     # --- deciding -----------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Zoho CRM tells no webhook about a deletion, so we read its list of deleted records
 (`GET /crm/v8/Accounts/deleted`, type all: the recycle bin and permanent deletions alike) from a
-stored watermark: every minute (the schedule, handlers/zoho_deletions.py) and when a
+stored watermark: every ZOHO_DELETIONS_POLL_MINUTES (the minute schedule, handlers/zoho_deletions.py,
+reads Zoho only when that much time has passed since its last read) and when a
 `zoho_to_xero` run plans (its planner calls `archive_deleted_since`). Per deleted Account we
 linked: its contact (a merge followed to the survivor) archived with ONE
 `POST /Contacts` `{"ContactID": …, "ContactStatus": "ARCHIVED"}` (an Idempotency-Key per
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 WATERMARK = "zoho-deleted-accounts"
+POLLED = "zoho-deletions-polled"  # when the schedule's poll last read Zoho (ZOHO_DELETIONS_POLL_MINUTES)
+POLL_SLACK = timedelta(seconds=10)  # the minute schedule fires a little early or late
 LOCK = "zoho-deletions"
 HANDLED = "deleted_in_zoho"  # AccountState.last_action once its deletion was handled
 FIRST_LOOKBACK = timedelta(days=1)  # the very first sweep: deletions of the last day
@@ -68,7 +71,7 @@ class DeletionDependencies:
 class DeletionSweep:
     """What one sweep did (logged; the run planner may count it)."""
 
-    status: str = "done"  # done | off | busy | interrupted
+    status: str = "done"  # done | off | busy | interrupted | skipped (not due: poll)
     seen: int = 0
     archived: list[str] = field(default_factory=list)  # Account ids whose contact was archived
     refused: list[str] = field(default_factory=list)
@@ -91,6 +94,19 @@ class ZohoDeletions:
             return self._sweep(deadline, since)
         finally:
             self.deps.locks.release(LOCK, owner)
+
+    def poll(self, deadline: Deadline, every: timedelta) -> DeletionSweep:
+        """The minute schedule's sweep, made only every `every` (status "skipped" between): each
+        read of Zoho's deleted list costs a credit, 1,440 a day if made every minute. A run's
+        planner sweeps on its own anyway, so a run never waits for this."""
+        now = self.deps.now()
+        last = self.deps.watermarks.get(POLLED) if self.deps.archive_on_delete else None
+        if last is not None and now < _utc(last) + every - POLL_SLACK:
+            return DeletionSweep(status="skipped")
+        sweep = self.archive_deleted_since(deadline)
+        if sweep.status == "done":  # a fault or a busy sweep: the next minute tries again
+            self.deps.watermarks.advance(POLLED, _iso(now))
+        return sweep
 
     def _sweep(self, deadline: Deadline, since: str | None) -> DeletionSweep:
         start = since or self.deps.watermarks.get(WATERMARK) or _iso(self.deps.now() - FIRST_LOOKBACK)

@@ -71,3 +71,38 @@ def accounts_named(name_field: str, xero_id_field: str, name: str) -> str:
     """The Accounts of this name, with their Xero ID (at most 2: one is adoptable, two are not)."""
     where = f"{name_field} = {coql.text(name)}"
     return coql.select(["id", xero_id_field], "Accounts", where, "limit 2")
+
+
+# --- a full run's Zoho reads by id range (services/zoho_pages.py) -------------------------------
+
+_ID_ORDER = f"order by id asc limit {PAGE}"
+
+
+def _id(record_id: str) -> str:
+    return coql.id_list([record_id])[1:-1]
+
+
+def accounts_changed_by_id(ticked: str, since: str | None, until: str, after_id: str | None) -> str:
+    """A page of the Accounts with `ticked` true, modified in the window, in id order after
+    `after_id`: ids never change, so a write-back moving an Account out of the window while the
+    run goes on cannot make the pages skip one (Zoho's own advice past 100,000 rows)."""
+    after = f"id > {_id(after_id)}" if after_id else ""
+    where = coql.all_of(f"{ticked} = true", window("Modified_Time", since, until), after)
+    return coql.select(["id", "Modified_Time"], "Accounts", where, _ID_ORDER)
+
+
+def accounts_in_range(fields: Iterable[str], ticked: str, low: str, high: str, after_id: str | None) -> str:
+    """A page of the ticked Accounts whose id is from `low` to `high`, in id order."""
+    after = f"id > {_id(after_id)}" if after_id else ""
+    span = coql.all_of(f"id >= {_id(low)}", f"id <= {_id(high)}")
+    return coql.select(fields, "Accounts", coql.all_of(span, f"{ticked} = true", after), _ID_ORDER)
+
+
+def contacts_in_range(
+    fields: Iterable[str], lookup: str, ticked: str, low: str, high: str, after_id: str | None
+) -> str:
+    """A page of the Contacts of the ticked Accounts whose id is from `low` to `high`, in id order."""
+    after = f"id > {_id(after_id)}" if after_id else ""
+    span = coql.all_of(f"{lookup}.id >= {_id(low)}", f"{lookup}.id <= {_id(high)}")
+    where = coql.all_of(span, f"{lookup}.{ticked} = true", after)
+    return coql.select(fields, "Contacts", where, _ID_ORDER)

@@ -123,3 +123,36 @@ def test_a_run_archives_the_contacts_of_accounts_deleted_since_the_last_sweep(
     assert len(archive_posts(live)) == 1
     run_all("all")
     assert len(archive_posts(live)) == 1  # the next run finds it handled
+
+
+def deleted_list_reads(live: LocalStack) -> int:
+    return sum(1 for c in live.zoho.calls() if str(c.get("path", "")).endswith("/Accounts/deleted"))
+
+
+def test_the_minute_schedule_reads_zoho_only_every_poll_interval(
+    live: LocalStack, click: Callable[..., httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each read of Zoho's deleted list costs a credit: the minute schedule reads it only every
+    ZOHO_DELETIONS_POLL_MINUTES; a deletion in between waits for the next due poll (or a run)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.handlers.zoho_deletions import poll_zoho_deletions
+    from chalicelib.services.zoho_deletions import ZohoDeletions
+    from chalicelib.wiring import container
+
+    monkeypatch.setenv("ZOHO_DELETIONS_POLL_MINUTES", "15")
+    contact_id = click(ACME).json()["xero_contact_id"]
+    assert poll_zoho_deletions()["status"] == "done"
+    live.zoho.delete("Accounts", ACME)
+    live.zoho.clear_calls()
+
+    assert poll_zoho_deletions() == {"status": "skipped", "seen": 0, "archived": 0}  # a minute later
+    assert deleted_list_reads(live) == 0
+    assert live.xero.contact(contact_id)["ContactStatus"] == "ACTIVE"
+
+    later = datetime.now(UTC) + timedelta(minutes=15)
+    due = ZohoDeletions(replace(container().zoho_deletions.deps, now=lambda: later))
+    assert due.poll(Deadline(30), timedelta(minutes=15)).archived == [ACME]
+    assert deleted_list_reads(live) == 1
+    assert live.xero.contact(contact_id)["ContactStatus"] == "ARCHIVED"

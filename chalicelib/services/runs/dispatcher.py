@@ -27,6 +27,7 @@ from chalicelib.services.runs.deps import RunDependencies, iso
 from chalicelib.services.runs.lifecycle import Lifecycle
 from chalicelib.services.runs.planner import Planner
 from chalicelib.services.xero_index import XeroIndex
+from chalicelib.services.zoho_pages import ZohoPages
 from chalicelib.store.runs import decompress_index
 from chalicelib.zoho.limits import CREDITS_PROBLEM
 
@@ -43,6 +44,7 @@ class Dispatcher:
         self.planner = planner
         self._index_lock = threading.Lock()
         self._index: tuple[str, XeroIndex] | None = None
+        self.pages = ZohoPages(deps.zoho, deps.runs, deps.field_map)
 
     def handle(self, message: RunMessage, deadline: Deadline, *, final_attempt: bool) -> None:
         """Do one plan step or one batch. Raises RetriableError when SQS should deliver it again."""
@@ -85,8 +87,9 @@ class Dispatcher:
             self._account(run, number, outcomes, self.deps.spent_since(before))
             return
         index = self._index_for(run)
+        preread = self.pages.read(run, batch, deadline)  # a full run: by id range, not per batch
         outcomes = self.deps.batches.sync_batch(
-            run, batch.account_ids, index, deadline, final_attempt=final_attempt
+            run, batch.account_ids, index, deadline, final_attempt=final_attempt, preread=preread
         )
         if batch.phase == "carry":
             # Carried for a retry, found synced meanwhile by something else than this run (a

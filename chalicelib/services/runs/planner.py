@@ -7,9 +7,10 @@
     RetryCursor    the failed and rejected Accounts of the run being retried
     CarryCursor    what failed in the last run (a since-last-run run retries it too)
 
-Zoho is paged with a keyset on (Modified_Time, id), not an offset: our own write-backs move
-synced Accounts to the end of a Modified_Time ordering while the run goes on, and an offset
-would then skip Accounts. The window's upper bound is the run's start; later edits belong to
+Zoho is paged with a keyset (Accounts on id, Contacts on (Modified_Time, id)), not an offset: our
+own write-backs move synced Accounts out of the window while the run goes on, and an offset would
+then skip Accounts. Accounts in id order let a full run's batches read Zoho by id range
+(services/zoho_pages.py). The window's upper bound is the run's start; later edits belong to
 the next run. Each step commits its batches and the next cursor at once (store/runs/plan.py),
 then sends them; a redelivered step re-sends what is still pending.
 """
@@ -153,7 +154,8 @@ class Planner:
 
     def _accounts_page(self, run: Run, cursor: AccountsCursor, deadline: Deadline) -> Page:
         fm = self.deps.field_map()
-        query = queries.accounts_changed(fm.add_to_xero_field, run.since, str(run.until), cursor.after)
+        after_id = cursor.after[1] if cursor.after else None  # id order: services/zoho_pages.py
+        query = queries.accounts_changed_by_id(fm.add_to_xero_field, run.since, str(run.until), after_id)
         rows, more = self.deps.zoho.coql(query, deadline)
         ids = [str(r["id"]) for r in rows]
         if more and rows:
