@@ -25,7 +25,7 @@ from typing import Any
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RejectedError, RetriableError
 from chalicelib.mapping import FieldMap
-from chalicelib.mapping.directions import FlowField, fields_to_zoho, zoho_side, zoho_writes
+from chalicelib.mapping.directions import FlowField, fields_to_zoho, mapped_fields, zoho_side, zoho_writes
 from chalicelib.mapping.validate import choose_primary, own_contacts
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncStatus, Trigger
 from chalicelib.services.account_lock import ANOTHER_SYNC_RUNNING, Locks, account_lock
@@ -616,7 +616,7 @@ def record_pushes(snapshots: Any, pushes: list[Push], field_map: FieldMap, now: 
                 p.tenant_id,
                 p.xero_contact,
                 fields,
-                zoho_values=xero_side(p.sent, fields),
+                zoho_values=xero_side(p.sent, mapped_fields(field_map)),  # to_xero ones too: clears
                 primary_contact_id=p.primary_contact_id,
                 at=now,
             )
@@ -647,7 +647,7 @@ def record_push(
         tenant_id,
         xero_contact,
         fields,
-        zoho_values=xero_side(sent, fields),
+        zoho_values=xero_side(sent, mapped_fields(field_map)),  # to_xero ones too: clears
         primary_contact_id=primary_contact_id,
         at=now,
     )
