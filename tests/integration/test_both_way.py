@@ -222,3 +222,40 @@ def test_a_zoho_edit_whose_push_failed_still_reaches_xero_on_the_next_click(
     assert click(ACME).json()["status"] == "synced"
     assert (live.xero.contact(contact_id) or {})["AccountNumber"] == "ZOHO-9"
     assert live.zoho.get("Accounts", ACME)["Account_Number"] == "ZOHO-9"
+
+
+def test_the_account_page_shows_both_sides_the_base_and_what_the_next_sync_writes(
+    live: LocalStack,
+    click: Callable[..., httpx.Response],
+    both: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import wiring
+    from tests.portal_browser import PASSWORD, Browser
+
+    both("hold")
+    contact_id = click(ACME).json()["xero_contact_id"]
+    edit_in_xero(live, contact_id, AccountNumber="XERO-5")
+    live.zoho.edit("Accounts", ACME, {"Account_Number": "ZOHO-5", "Fax": None}, automation=False)
+    monkeypatch.setenv("ADMIN_TOKEN", PASSWORD)
+    monkeypatch.setenv("SESSION_SECRET", "s" * 48)
+    monkeypatch.delenv("ADMIN_PASSWORD_HASH", raising=False)
+    wiring._container.cache_clear()
+    xero_calls = len(live.xero.calls())
+
+    with Client(app) as chalice_client:
+        browser = Browser(chalice_client)
+        browser.sign_in()
+        page = browser.get(f"/portal/accounts/{ACME}").body.decode()
+
+    [number] = re.findall(r'<tr data-field="Account Number" data-conflict>(.*?)</tr>', page, re.S)
+    assert "ZOHO-5" in number and "XERO-5" in number and "ACC-0001" in number  # Zoho, Xero, base
+    assert "held for a person to choose" in number
+    [fax] = re.findall(r'<tr data-field="Fax">(.*?)</tr>', page, re.S)
+    assert "cleared" in fax  # the next sync clears it in Xero
+    assert not [c for c in live.xero.calls()[xero_calls:] if c["method"] in ("POST", "PUT")]  # read-only
