@@ -130,8 +130,6 @@ class BothWay:
         account_fields, contact_fields = zoho_writes(result.to_zoho, fields)
         self._write_zoho(pair, account_fields, contact_fields, deadline)
         self.record_conflicts(pair, result, fields)
-        # Xero's values come with the push that follows: until it lands, those fields keep their
-        # base, so a failed push is found again (and a field cleared in Zoho is still cleared).
         self.save_snapshot(pair.snapshot, result, pair.contact, unsent=result.to_xero.keys())
         return Merged(
             result,
@@ -297,7 +295,7 @@ class BothWay:
         contact: Mapping[str, Any],
         unsent: Collection[str] = (),
     ) -> None:
-        """The pair's next base; `unsent` fields (Xero not written yet) keep their old one."""
+        """The next base; `unsent` fields keep theirs until a click's push lands (a failed one is retried)."""
         when = updated_at(contact)
         zoho = {k: v for k, v in result.next_base.zoho.items() if k not in unsent}
         xero = {k: v for k, v in result.next_base.xero.items() if k not in unsent}
