@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -137,7 +137,7 @@ class BothWay:
         account_fields, contact_fields = zoho_writes(result.to_zoho, fields)
         self._write_zoho(pair, account_fields, contact_fields, deadline)
         self.record_conflicts(pair, result, fields)
-        self.save_snapshot(pair.snapshot, result, pair.contact)
+        self.save_snapshot(pair.snapshot, result, pair.contact, unsent=result.to_xero.keys())
         return Merged(
             result,
             {**pair.account, **account_fields},
@@ -295,13 +295,22 @@ class BothWay:
         base = Base(pair.snapshot.zoho, pair.snapshot.xero)
         return merge(base, sides, {f.key: f.direction for f in fields}, ConflictPolicy(self.deps.policy()))
 
-    def save_snapshot(self, previous: LinkSnapshot, result: MergeResult, contact: Mapping[str, Any]) -> None:
+    def save_snapshot(
+        self,
+        previous: LinkSnapshot,
+        result: MergeResult,
+        contact: Mapping[str, Any],
+        unsent: Collection[str] = (),
+    ) -> None:
+        """The next base; `unsent` fields keep theirs until a click's push lands (a failed one is retried)."""
         when = updated_at(contact)
+        zoho = {k: v for k, v in result.next_base.zoho.items() if k not in unsent}
+        xero = {k: v for k, v in result.next_base.xero.items() if k not in unsent}
         self._save(
             replace(
                 previous,
-                zoho={**previous.zoho, **result.next_base.zoho},
-                xero={**previous.xero, **result.next_base.xero},
+                zoho={**previous.zoho, **zoho},
+                xero={**previous.xero, **xero},
                 xero_updated=max(filter(None, [when, previous.xero_updated]), default=None),
                 synced_at=iso_now(self.deps.now()),
             )

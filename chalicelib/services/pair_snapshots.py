@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.mapping import FieldMap
-from chalicelib.mapping.directions import FlowField, fields_to_zoho, xero_side
+from chalicelib.mapping.directions import fields_to_zoho, mapped_fields, xero_side
 from chalicelib.services.sync.from_xero import next_snapshot
 from chalicelib.store.errors import StaleStateError
 
@@ -34,9 +34,8 @@ def record_pushes(
     snapshots: SnapshotRepository, pushes: list[Push], field_map: FieldMap, now: datetime
 ) -> None:
     """`record_push` for a bulk batch: one batched read and one batched write for all of it."""
-    fields = fields_to_zoho(field_map)
     previous = snapshots.get_many([p.account_id for p in pushes])
-    snapshots.put_many([_snapshot(previous.get(p.account_id), p, fields, now) for p in pushes])
+    snapshots.put_many([_snapshot(previous.get(p.account_id), p, field_map, now) for p in pushes])
 
 
 def record_push(
@@ -52,7 +51,7 @@ def record_push(
     """After one Zoho → Xero write: the pair's last synced values (Xero's answer, and what we
     sent from Zoho)."""
     push = Push(account_id, tenant_id, xero_contact, sent, primary_contact_id)
-    snapshot = _snapshot(snapshots.get(account_id), push, fields_to_zoho(field_map), now)
+    snapshot = _snapshot(snapshots.get(account_id), push, field_map, now)
     try:
         snapshots.save(snapshot)
     except StaleStateError:
@@ -60,15 +59,16 @@ def record_push(
 
 
 def _snapshot(
-    previous: LinkSnapshot | None, push: Push, fields: list[FlowField], now: datetime
+    previous: LinkSnapshot | None, push: Push, field_map: FieldMap, now: datetime
 ) -> LinkSnapshot:
     return next_snapshot(
         previous,
         push.account_id,
         push.tenant_id,
         push.xero_contact,
-        fields,
-        zoho_values=xero_side(push.sent, fields),
+        fields_to_zoho(field_map),
+        # every mapped field, to_xero ones too, so a value cleared in Zoho is cleared in Xero
+        zoho_values=xero_side(push.sent, mapped_fields(field_map)),
         primary_contact_id=push.primary_contact_id,
         at=now,
     )

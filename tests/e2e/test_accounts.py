@@ -45,3 +45,23 @@ def test_a_rejected_account_shows_the_message_to_fix_in_zoho(signed_in: Any) -> 
     page.get_by_role("button", name="Sync now").click()
     expect(page.locator("[data-sync-result]")).to_contain_text("Rejected.")
     expect(page.locator(".timeline__item").first.locator(".badge")).to_have_text("Rejected")
+
+
+def test_the_account_page_shows_zoho_and_xero_side_by_side(signed_in: Any, live: Any) -> None:
+    page = signed_in
+    page.goto(f"/portal/accounts/{ACME}")
+    expect(page.locator("[data-side-by-side]")).to_have_count(0)  # not linked yet: nothing to compare
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("[data-sync-result]")).to_contain_text("Synced.")
+
+    contact_id = live.xero.contact(ACME)["ContactID"]
+    live.xero.clock.advance(1)
+    live.xero.user_edit_contact(contact_id, {"AccountNumber": "XERO-E2E"})
+    page.reload()
+    sides = page.locator("[data-side-by-side]")
+    row = sides.locator('tr[data-field="Account Number"]')
+    expect(row.locator("[data-zoho]")).to_have_text("ACC-0001")
+    expect(row.locator("[data-xero]")).to_have_text("XERO-E2E")
+    expect(row.locator("[data-base]")).to_have_text("ACC-0001")
+    expect(row.locator("[data-to-zoho]")).to_have_text("XERO-E2E")
+    expect(row.locator("[data-to-xero]")).to_have_text("—")

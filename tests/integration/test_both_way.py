@@ -192,3 +192,70 @@ def test_a_person_keeps_xeros_value_on_the_conflicts_page_and_it_applies_at_once
     assert click(ACME).json()["status"] == "synced"  # settled: the next sync moves nothing
     assert live.zoho.get("Accounts", ACME)["Account_Number"] == "XERO-3"
     assert data_writes(live) == []
+
+
+def test_a_field_cleared_in_zoho_is_cleared_in_xero_by_the_next_click(
+    live: LocalStack, click: Callable[..., httpx.Response], both: Callable[[str], None]
+) -> None:
+    # Found by the model (test_both_way_model.py): the merge's snapshot already took the empty
+    # value as synced before the push, so the push never sent the clear.
+    both("newest_wins")
+    contact_id = click(ACME).json()["xero_contact_id"]
+    live.zoho.edit("Accounts", ACME, {"Account_Number": None}, automation=False)
+
+    assert click(ACME).json()["status"] == "synced"
+    assert not (live.xero.contact(contact_id) or {}).get("AccountNumber")
+    assert not live.zoho.get("Accounts", ACME).get("Account_Number")
+
+
+def test_a_zoho_edit_whose_push_failed_still_reaches_xero_on_the_next_click(
+    live: LocalStack, click: Callable[..., httpx.Response], both: Callable[[str], None]
+) -> None:
+    both("newest_wins")
+    contact_id = click(ACME).json()["xero_contact_id"]
+    edit_in_xero(live, contact_id, EmailAddress="ap@acme.example")  # so the click merges first
+    live.zoho.edit("Accounts", ACME, {"Account_Number": "ZOHO-9"}, automation=False)
+    live.xero.add_fault(status=500, count=5, method="POST", path_prefix="/api.xro/2.0/Contacts")
+
+    assert click(ACME).json()["status"] != "synced"
+    live.xero.faults.clear()
+    assert click(ACME).json()["status"] == "synced"
+    assert (live.xero.contact(contact_id) or {})["AccountNumber"] == "ZOHO-9"
+    assert live.zoho.get("Accounts", ACME)["Account_Number"] == "ZOHO-9"
+
+
+def test_the_account_page_shows_both_sides_the_base_and_what_the_next_sync_writes(
+    live: LocalStack,
+    click: Callable[..., httpx.Response],
+    both: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import wiring
+    from tests.portal_browser import PASSWORD, Browser
+
+    both("hold")
+    contact_id = click(ACME).json()["xero_contact_id"]
+    edit_in_xero(live, contact_id, AccountNumber="XERO-5")
+    live.zoho.edit("Accounts", ACME, {"Account_Number": "ZOHO-5", "Fax": None}, automation=False)
+    monkeypatch.setenv("ADMIN_TOKEN", PASSWORD)
+    monkeypatch.setenv("SESSION_SECRET", "s" * 48)
+    monkeypatch.delenv("ADMIN_PASSWORD_HASH", raising=False)
+    wiring._container.cache_clear()
+    xero_calls = len(live.xero.calls())
+
+    with Client(app) as chalice_client:
+        browser = Browser(chalice_client)
+        browser.sign_in()
+        page = browser.get(f"/portal/accounts/{ACME}").body.decode()
+
+    [number] = re.findall(r'<tr data-field="Account Number" data-conflict>(.*?)</tr>', page, re.S)
+    assert "ZOHO-5" in number and "XERO-5" in number and "ACC-0001" in number  # Zoho, Xero, base
+    assert "held for a person to choose" in number
+    [fax] = re.findall(r'<tr data-field="Fax">(.*?)</tr>', page, re.S)
+    assert "cleared" in fax  # the next sync clears it in Xero
+    assert not [c for c in live.xero.calls()[xero_calls:] if c["method"] in ("POST", "PUT")]  # read-only

@@ -47,3 +47,25 @@ def test_an_email_cleared_in_xero_is_cleared_on_the_primary_contact(
     deliver(contact_id)
     drain()
     assert not live.zoho.get("Contacts", contact_id_of(1)).get("Email")  # Acme's primary contact
+
+
+def test_fields_that_only_go_to_xero_cleared_in_zoho_are_cleared_in_xero(
+    live: LocalStack, click: Callable[..., httpx.Response]
+) -> None:
+    # Fax, the shipping address and the sales account never come back from Xero, so the last
+    # synced values used to leave them out and a cleared one stayed in Xero.
+    contact_id = click(ACME).json()["xero_contact_id"]
+    before = live.xero.contact(contact_id) or {}
+    assert phone(before, "FAX") and before.get("SalesDefaultAccountCode") == "200"
+    cleared = {"Fax": None, "Shipping_Street": None, "Shipping_City": None, "Default_Sales_Account": None}
+    live.zoho.edit("Accounts", ACME, cleared, automation=False)
+
+    assert click(ACME).json()["status"] == "synced"
+    after = live.xero.contact(contact_id) or {}
+    assert phone(after, "FAX") == ""
+    assert phone(after) == phone(before)  # the main phone was not touched
+    [street] = [a for a in after["Addresses"] if a["AddressType"] == "STREET"]
+    assert not street.get("AddressLine1") and not street.get("City")
+    assert street.get("Region") == "NSW" and street.get("PostalCode") == "2000"  # still in Zoho: kept
+    assert not after.get("SalesDefaultAccountCode")
+    assert click(ACME).json()["action"] == "unchanged"  # and the next click has nothing to clear

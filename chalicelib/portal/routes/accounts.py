@@ -14,6 +14,7 @@ from chalicelib.portal.web import FORM, PortalRequest, portal
 if TYPE_CHECKING:
     from chalicelib.models.sync import HistoryEntry
     from chalicelib.services.preview import Preview
+    from chalicelib.services.side_by_side import SideBySideView
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
         newest.at if newest else None,
     )
     preview, preview_error = _preview(ctx, account_id)
+    sides, sides_error = _side_by_side(ctx, account_id)
     return ctx.render(
         "account.html",
         account_id=account_id,
@@ -72,6 +74,8 @@ def account_page(ctx: PortalRequest, account_id: str) -> Response:
         first_page=cursor is None,
         preview=preview,
         preview_error=preview_error,
+        sides=sides,
+        sides_error=sides_error,
         links=Links(ctx.settings, services),
         synced=ctx.query("synced") == "1",
         active="accounts",
@@ -119,6 +123,22 @@ def _preview(ctx: PortalRequest, account_id: str) -> tuple[Preview | None, str |
         return ctx.services.previewer.preview(account_id, Deadline(PREVIEW_SECONDS)), None
     except Exception as problem:
         return None, web.plain_message(problem, "The preview could not be made just now.")
+
+
+def _side_by_side(ctx: PortalRequest, account_id: str) -> tuple[SideBySideView | None, str | None]:
+    """Zoho, Xero and the last synced values per field, with what the next sync writes each way."""
+    from chalicelib.deadline import Deadline
+    from chalicelib.services.side_by_side import SideBySide
+
+    services, settings = ctx.services, ctx.settings
+    policy = settings.CONFLICT_POLICY if settings.SYNC_MODE == "both" else "zoho_wins"
+    compare = SideBySide(
+        services.zoho, services.xero, services.states, services.snapshots, services.field_map, lambda: policy
+    )
+    try:
+        return compare.compare(account_id, Deadline(PREVIEW_SECONDS)), None
+    except Exception as problem:
+        return None, web.plain_message(problem, "Zoho CRM and Xero could not be compared just now.")
 
 
 def _latest(*moments: str | None) -> str | None:

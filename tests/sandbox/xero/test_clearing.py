@@ -61,3 +61,23 @@ def test_an_address_sent_replaces_the_address_of_its_type_whole(xero_sandbox, xe
     )
     [pobox] = [a for a in saved["Addresses"] if a["AddressType"] == "POBOX"]
     assert pobox.get("AddressLine1") == "1 Fell Rd" and not pobox.get("City")
+
+
+def test_the_sales_account_and_a_street_address_clear_as_any_text_element_and_address(
+    xero_sandbox, xero: XeroApi
+) -> None:
+    street = {"AddressType": "STREET", "AddressLine1": "2 Dock Rd", "City": "Hobart", "Region": "TAS"}
+    save(xero, {**FILLED, "SalesDefaultAccountCode": "200", "Addresses": [*FILLED["Addresses"], street]})
+    saved = save(
+        xero,
+        {
+            "ContactID": FJORD,
+            "SalesDefaultAccountCode": "",
+            "Addresses": [{"AddressType": "STREET", "AddressLine1": "", "City": "", "Region": "TAS"}],
+        },
+    )
+    assert not saved.get("SalesDefaultAccountCode")
+    [kept] = [a for a in saved["Addresses"] if a["AddressType"] == "STREET"]
+    assert not kept.get("AddressLine1") and not kept.get("City") and kept["Region"] == "TAS"
+    [pobox] = [a for a in saved["Addresses"] if a["AddressType"] == "POBOX"]
+    assert pobox["City"] == "Hobart"  # another type: kept
