@@ -35,8 +35,19 @@ down with every write (issue 11: 24 GB after ~2,500 Accounts of bulk runs):
    delayed; each message asks the clock), two or three times per message sent. So each send
    slowed with the queue's depth: the ~1,000 events Xero sends for a bulk run's own writes,
    queued while the run goes on, spent more of the stack's CPU in these counts than on
-   anything else moto did (profiled with py-spy during `make soak`). Here a send skips the
-   counts, which nothing on its path reads; GetQueueAttributes still counts as before.
+   anything else moto did (profiled with py-spy during `make soak`). ReceiveMessage does the
+   same once per message it hands out (to read MessageRetentionPeriod), so every poll of a
+   queue holding those ~1,000 events walked it ~60 times: 16 % of the stack's CPU during a
+   soak's first runs (py-spy --gil, 3 Dec 2026). Here a send and a receive skip the counts,
+   which nothing on their paths reads; GetQueueAttributes still counts as before.
+
+8. DynamoDB answers are written out by moto's generic, model-driven serializer, which looks
+   up every field of every AttributeValue through its shape (aliases, pickers, paths): a
+   GetItem of one Account's snapshot spent ~20 ms there and a BatchGetItem of 100 of them
+   ~2.6 s, so each bulk batch's and each Xero event's reads of snapshots and Account states
+   cost more than anything else moto did (py-spy --gil during `make soak`, 3 Dec 2026). Here
+   an AttributeValue is written directly, exactly as the serializer writes it (the same
+   strings, base64 for binary), and anything else still goes through moto's serializer.
 
 tests/sandbox/test_moto_fit.py pins each of these, so a moto upgrade that changes what is
 patched here fails the suite instead of silently bringing the growth back.
@@ -69,6 +80,7 @@ def fit_moto() -> None:
     _transactions_copy_only_what_they_touch()
     _queries_read_only_their_partition()
     _sends_do_not_count_the_queue()
+    _attribute_values_written_directly()
     limit_malloc_arenas()
     _fitted = True
 
@@ -281,9 +293,9 @@ def _queries_read_only_their_partition() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
 
 
-# --- 7. sends that do not count the queue ------------------------------------------------------
+# --- 7. sends and receives that do not count the queue ----------------------------------------
 
-_sending = threading.local()  # set while this thread is inside SQS SendMessage / SendMessageBatch
+_sending = threading.local()  # set while this thread is inside SQS SendMessage(Batch) / ReceiveMessage
 
 #: Queue properties that walk every message; `Queue.attributes` reads each of them.
 QUEUE_COUNTS = (
@@ -305,7 +317,7 @@ def _sends_do_not_count_the_queue() -> None:
         count.__wrapped__ = counted.fget  # type: ignore[attr-defined]
         setattr(Queue, name, property(count))
 
-    for name in ("send_message", "send_message_batch"):
+    for name in ("send_message", "send_message_batch", "receive_message"):
         original = getattr(SQSBackend, name)
 
         def send(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
@@ -318,6 +330,64 @@ def _sends_do_not_count_the_queue() -> None:
 
         send.__wrapped__ = original  # type: ignore[attr-defined]
         setattr(SQSBackend, name, send)
+
+
+# --- 8. DynamoDB AttributeValues written without the model-driven serializer ------------------
+
+#: AttributeValue members moto's serializer writes as they are (boolean shapes).
+_BOOLEAN_MEMBERS = ("BOOL", "NULL")
+
+
+class _NotPlain(Exception):
+    """An AttributeValue this fast path does not know: moto's serializer writes it instead."""
+
+
+def _attribute_value(serializer: Any, value: Any) -> dict[str, Any]:
+    """One AttributeValue as moto's JSON serializer writes it: strings as str(), binaries in
+    base64 (`_base64`), maps and lists member by member, members that are None left out."""
+    if not isinstance(value, dict):
+        raise _NotPlain
+    written: dict[str, Any] = {}
+    for member, inner in value.items():
+        if inner is None:
+            continue
+        if member == "M":
+            written[member] = {key: _attribute_value(serializer, v) for key, v in inner.items()}
+        elif member == "L":
+            written[member] = [_attribute_value(serializer, v) for v in inner]
+        elif member == "B":
+            written[member] = serializer._base64(inner)
+        elif member == "BS":
+            written[member] = [serializer._base64(v) for v in inner]
+        elif member in ("SS", "NS"):
+            written[member] = [str(v) if v not in (None, {}, []) else v for v in inner]
+        elif member in ("S", "N"):
+            written[member] = str(inner) if inner not in ({}, []) else inner
+        elif member in _BOOLEAN_MEMBERS:
+            written[member] = inner
+        else:
+            raise _NotPlain
+    return written
+
+
+def _attribute_values_written_directly() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+
+    def structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and value is not None:
+            try:
+                written = _attribute_value(self, value)
+            except _NotPlain:
+                pass
+            else:
+                self._default_serialize(serialized, written, shape, key)
+                return
+        original(self, serialized, value, shape, key)
+
+    structure.__wrapped__ = original  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]
 
 
 # --- 6. malloc arenas -------------------------------------------------------------------------

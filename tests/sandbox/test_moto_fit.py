@@ -7,7 +7,8 @@ here instead of bringing back a local stack that grows by gigabytes:
 - moto keeps no reference to models it no longer needs (items, messages);
 - items whose TTL has passed are deleted, as DynamoDB's TTL does;
 - a query looks at its own partition (an index query: without sorting the whole table);
-- the process's threads share two malloc arenas.
+- the process's threads share two malloc arenas;
+- an SQS send or receive does not count every message in the queue.
 """
 
 from __future__ import annotations
@@ -489,6 +490,36 @@ def test_a_send_does_not_walk_the_queue(monkeypatch: pytest.MonkeyPatch, fifo: b
         assert reads[0] < 100, f"{reads[0]} message reads to send 11 messages"
 
 
+@pytest.mark.parametrize("fifo", [False, True])
+def test_a_receive_walks_the_queue_once_not_per_message(monkeypatch: pytest.MonkeyPatch, fifo: bool) -> None:
+    """Issue 11: each message handed out counted the whole queue twice over (to read its
+    retention period), so the local workers' polls of a queue holding a bulk run's ~1,000 Xero
+    echo events took 16 % of the stack's CPU."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        name, extra = ("deep.fifo", {"FifoQueue": "true"}) if fifo else ("deep", {})
+        url = sqs.create_queue(QueueName=name, Attributes=extra)["QueueUrl"]
+        for start in range(0, 500, 10):
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {
+                        "Id": str(n),
+                        "MessageBody": f"m{n}",
+                        # one group per message, so a FIFO receive may hand out all ten
+                        **({"MessageGroupId": f"g{n}", "MessageDeduplicationId": f"d{n}"} if fifo else {}),
+                    }
+                    for n in range(start, start + 10)
+                ],
+            )
+        reads = _visible_reads(monkeypatch)
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+
+        assert [m["Body"] for m in received] == [f"m{n}" for n in range(10)]
+        # one walk of the 500 messages, plus the ten handed out; moto 5.2.5 unpatched: ~30,000
+        assert reads[0] < 2_000, f"{reads[0]} message reads to receive 10 messages"
+
+
 def test_queue_counts_and_fifo_rules_hold_as_before() -> None:
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
@@ -511,3 +542,107 @@ def test_queue_counts_and_fifo_rules_hold_as_before() -> None:
         plain_fifo = sqs.create_queue(QueueName="strict.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
         with pytest.raises(ClientError, match="MessageDeduplicationId"):
             sqs.send_message(QueueUrl=plain_fifo, MessageBody="no id", MessageGroupId="g")
+
+
+# --- DynamoDB AttributeValues written directly --------------------------------------------------
+
+_names = st.text("abcdefghij_", min_size=1, max_size=6)
+_numbers = st.integers(-(10**12), 10**12).map(str) | st.decimals(-1000, 1000, places=3).map(str)
+_scalars = st.one_of(
+    st.builds(lambda v: {"S": v}, st.text(max_size=12)),
+    st.builds(lambda v: {"N": v}, _numbers),
+    st.builds(lambda v: {"B": v}, st.binary(min_size=1, max_size=12)),
+    st.builds(lambda v: {"BOOL": v}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda v: {"SS": sorted(v)}, st.sets(st.text(min_size=1, max_size=6), min_size=1, max_size=3)),
+    st.builds(lambda v: {"NS": sorted(v)}, st.sets(st.integers(-99, 99).map(str), min_size=1, max_size=3)),
+    st.builds(
+        lambda v: {"BS": sorted(v)}, st.sets(st.binary(min_size=1, max_size=6), min_size=1, max_size=3)
+    ),
+)
+_attribute_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.builds(lambda v: {"L": v}, st.lists(inner, max_size=3))
+        | st.builds(lambda v: {"M": v}, st.dictionaries(_names, inner, max_size=3))
+    ),
+    max_leaves=8,
+)
+
+
+def _every_read(client: Any, item: dict[str, Any]) -> list[Any]:
+    """What each kind of DynamoDB answer carrying items says, without its request id."""
+    key = {"pk": item["pk"], "sk": item["sk"]}
+    answers = [
+        client.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD"),
+        client.get_item(TableName=TABLE, Key=key, ConsistentRead=True),
+        client.batch_get_item(RequestItems={TABLE: {"Keys": [key]}}),
+        client.query(
+            TableName=TABLE,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": item["pk"]},
+        ),
+        client.scan(TableName=TABLE),
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}]),
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET touched = :t",
+            ExpressionAttributeValues={":t": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        ),
+        client.delete_item(TableName=TABLE, Key=key, ReturnValues="ALL_OLD"),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attributes=st.dictionaries(_names, _attribute_values, min_size=1, max_size=4))
+def test_items_read_back_exactly_as_motos_serializer_writes_them(
+    ddb: Any, attributes: dict[str, Any]
+) -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    item = {**attributes, "pk": {"S": "ACCOUNT#1"}, "sk": {"S": "STATE"}}
+    fitted = _every_read(ddb, item)
+    fast = BaseJSONSerializer._serialize_type_structure
+    BaseJSONSerializer._serialize_type_structure = fast.__wrapped__  # type: ignore[attr-defined, method-assign]
+    try:
+        plain = _every_read(ddb, item)
+    finally:
+        BaseJSONSerializer._serialize_type_structure = fast  # type: ignore[method-assign]
+
+    assert fitted == plain
+    assert fitted[1]["Item"] == item
+
+
+def test_an_attribute_value_is_not_looked_up_through_its_shape(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: moto's serializer spent ~20 ms writing out one Account's snapshot (GetItem) and
+    ~2.6 s for a BatchGetItem of 100; a bulk batch reads them for every Account."""
+    from moto.core.serialize import ResponseSerializer
+
+    snapshot = {f"field{n}": {"S": f"value {n}"} for n in range(20)}
+    item = {
+        "pk": {"S": "ACCOUNT#1"},
+        "sk": {"S": "SNAPSHOT"},
+        "xero": {"M": snapshot},
+        "zoho": {"M": snapshot},
+    }
+    ddb.put_item(TableName=TABLE, Item=item)
+    picks = [0]
+    original = ResponseSerializer.get_value
+
+    def counting(self: Any, *args: Any) -> Any:
+        picks[0] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(ResponseSerializer, "get_value", counting)
+    got = ddb.get_item(TableName=TABLE, Key={"pk": item["pk"], "sk": item["sk"]})
+
+    assert got["Item"] == item
+    # moto 5.2.5 unpatched: ten member lookups per AttributeValue, ~450 for this item
+    assert picks[0] < 20, f"{picks[0]} shape lookups to write one item"
