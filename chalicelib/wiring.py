@@ -328,6 +328,7 @@ class Container:
                 stale_after_seconds=s.RUN_STALE_SECONDS,
                 xero_runs=self.xero_runs,
                 deletions=self.zoho_deletions,
+                both_runs=self.both_runs,
             )
         )
 
@@ -564,6 +565,60 @@ class Container:
                 field_map=self.field_map,
                 contact_url=self.syncer.deps.links.contact_url,
                 lock_seconds=self.settings.ACCOUNT_LOCK_SECONDS,
+            )
+        )
+
+    # --- `both` runs (services/both_runs.py) -------------------------------------
+
+    @cached_property
+    def both_runs(self) -> Any:
+        """A `both` run's batches: linked pairs merged (whatever SYNC_MODE says), the rest one way."""
+        from chalicelib.services.both_run_writes import MergerDependencies, PairMerger
+        from chalicelib.services.both_runs import BothRunDependencies, BothRuns
+        from chalicelib.services.both_way import BothWay, BothWayDependencies
+        from chalicelib.services.bulk_sync import BatchSyncer, BulkDependencies
+
+        both = BothWay(
+            BothWayDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                conflicts=self.conflicts,
+                history=self.history,
+                field_map=self.field_map,
+                policy=lambda: self.settings.CONFLICT_POLICY,
+            )
+        )
+        merger = PairMerger(
+            MergerDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                history=self.history,
+                both=both,
+                field_map=self.field_map,
+                contact_url=self.syncer.deps.links.contact_url,
+            )
+        )
+        batches = BatchSyncer(
+            BulkDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                states=self.states,
+                history=self.history,
+                field_map=self.field_map,
+                links=self.syncer.deps.links,
+                single=self.syncer,
+            )
+        )
+        return BothRuns(
+            BothRunDependencies(
+                xero=self.xero,
+                states=self.states,
+                snapshots=self.snapshots,
+                merger=merger,
+                xero_runs=self.xero_runs,
+                batches=batches,
             )
         )
 

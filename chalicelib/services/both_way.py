@@ -276,6 +276,10 @@ class BothWay:
             detail=f"conflict {conflict.key} {self.deps.policy()}",
         )
 
+    def merge_pair(self, pair: Pair, fields: list[FlowField]) -> MergeResult:
+        """The pure merge of one pair under CONFLICT_POLICY (a `both` run's batches ask this)."""
+        return self._merge(pair, fields)
+
     def _merge(self, pair: Pair, fields: list[FlowField]) -> MergeResult:
         sides = Sides(
             zoho=zoho_side(pair.account, pair.primary, fields),
