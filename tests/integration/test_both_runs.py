@@ -35,7 +35,9 @@ def pairs(live: LocalStack, run_all: Callable[..., dict[str, Any]]) -> Pairs:  #
     live.zoho.reset(seed=False)
     live.zoho.generate(30, seed=3)
     first = run_all("all")
-    linked = [(str(c["ContactNumber"]), str(c["ContactID"])) for c in live.xero.contacts() if c.get("ContactNumber")]
+    linked = [
+        (str(c["ContactNumber"]), str(c["ContactID"])) for c in live.xero.contacts() if c.get("ContactNumber")
+    ]
     assert first["counts"]["created"] == len(linked) >= 20
     live.xero.clock.advance(5)
     return sorted(linked)
@@ -78,11 +80,15 @@ def problems(run_id: str) -> dict[str, str]:
 
 
 def test_edits_on_both_sides_are_merged_in_one_write_a_side_and_a_rerun_writes_nothing(
-    live: LocalStack, pairs: Pairs, run_all: Callable[..., dict[str, Any]]  # noqa: F811
+    live: LocalStack,
+    pairs: Pairs,
+    run_all: Callable[..., dict[str, Any]],  # noqa: F811
 ) -> None:
     zoho_side, xero_side = pairs[:5], pairs[5:10]
     for n, (account_id, _) in enumerate(zoho_side):
-        live.zoho.edit("Accounts", account_id, {"Phone": f"+64 9 555 00{n:02d}", "Fax": f"+64 9 777 00{n:02d}"})
+        live.zoho.edit(
+            "Accounts", account_id, {"Phone": f"+64 9 555 00{n:02d}", "Fax": f"+64 9 777 00{n:02d}"}
+        )
     for n, (_, contact_id) in enumerate(xero_side):
         edit_xero(live, contact_id, AccountNumber=f"XERO-{n}")
     clear(live)
@@ -169,7 +175,9 @@ def test_hold_writes_neither_value_and_the_account_shows_conflict(
 
 
 def test_a_dry_run_writes_nothing_and_says_what_would_happen(
-    live: LocalStack, pairs: Pairs, run_all: Callable[..., dict[str, Any]]  # noqa: F811
+    live: LocalStack,
+    pairs: Pairs,
+    run_all: Callable[..., dict[str, Any]],  # noqa: F811
 ) -> None:
     account_id, _ = pairs[0]
     _, contact_id = pairs[1]
@@ -190,7 +198,9 @@ def test_a_dry_run_writes_nothing_and_says_what_would_happen(
 
 
 def test_new_accounts_and_unlinked_contacts_go_their_own_way(
-    live: LocalStack, pairs: Pairs, run_all: Callable[..., dict[str, Any]]  # noqa: F811
+    live: LocalStack,
+    pairs: Pairs,
+    run_all: Callable[..., dict[str, Any]],  # noqa: F811
 ) -> None:
     new = live.zoho.generate(1, seed=99)
     del new
