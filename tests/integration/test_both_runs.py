@@ -248,3 +248,23 @@ def test_a_batch_delivered_twice_or_retried_after_a_fault_writes_once(
     again = container().both_runs.sync_batch(finished, keys, "both_xero", Deadline(30), final_attempt=False)
     assert {o.result.value for o in again} == {"updated"}
     assert writes(live) == ([], [])
+
+
+def test_the_schedule_runs_both_ways_when_its_setting_says_so(
+    live: LocalStack,
+    runs_queue: Any,  # noqa: F811
+    drive: Callable[..., dict[str, Any]],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.handlers.schedule import scheduled_sync
+
+    monkeypatch.setenv("SYNC_SCHEDULE_DIRECTION", "both")
+    run = drive(scheduled_sync()["run_id"])
+    assert (run["direction"], run["origin"]) == ("both", "Schedule")
+
+
+def test_an_unknown_direction_names_the_three_that_exist(start: Callable[..., Any], live: LocalStack) -> None:  # noqa: F811
+    response = start("all", direction="both_ways")
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert '"zoho_to_xero"' in message and '"xero_to_zoho"' in message and '"both"' in message
