@@ -441,6 +441,10 @@ def table(results: dict[str, Any]) -> str:
             )
     cold = results.get("cold_start", {})
     lines += ["", "cold start: " + ", ".join(f"{k} {v}" for k, v in cold.items())]
+    if "both" in results:
+        from bench.both import line
+
+        lines += ["", line(results["both"])]
     lines += ["", "targets: " + ", ".join(f"{k} {v}" for k, v in TARGETS.items())]
     return "\n".join(lines)
 
@@ -485,6 +489,12 @@ def run_all(sizes: list[int], click_count: int, with_cold_start: bool, out: Path
         results["bulk"].sort(key=lambda b: int(b.get("accounts", 0)))
         _write(out, results)
         print(table(results), flush=True)
+    from bench.both import scenario  # the `both` run over 1,000 linked pairs (bench/both.py)
+
+    pairs = min(1000, max(sizes, default=1000))  # a quick bench (the smoke test's 20) stays quick
+    print(f"both: {pairs} linked pairs…", flush=True)
+    results["both"] = scenario(pairs)
+    _write(out, results)
     return results
 
 

@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # Bulk runs
     SYNC_SCHEDULE_HOURS: int = Field(default=4, ge=1, le=24)  # also read by app.py when packaging
     # Which way the schedule's since-last-run runs go: zoho_to_xero | xero_to_zoho.
-    SYNC_SCHEDULE_DIRECTION: Literal["zoho_to_xero", "xero_to_zoho"] = "zoho_to_xero"
+    SYNC_SCHEDULE_DIRECTION: Literal["zoho_to_xero", "xero_to_zoho", "both"] = "zoho_to_xero"
     RUN_BATCH_SIZE: int = Field(default=50, ge=1, le=50)  # Accounts per Xero POST (COQL IN allows 50)
     RUN_OVERLAP_SECONDS: float = Field(
         default=300.0, ge=0, le=86400

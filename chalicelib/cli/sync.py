@@ -69,9 +69,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     parser.add_argument(
         "--direction",
-        choices=("zoho_to_xero", "xero_to_zoho"),
+        choices=("zoho_to_xero", "xero_to_zoho", "both"),
         default="zoho_to_xero",
-        help="zoho_to_xero (default): Accounts into Xero; xero_to_zoho: Xero's changed contacts into Zoho CRM",
+        help="zoho_to_xero (default): Accounts into Xero; xero_to_zoho: Xero's changed contacts into Zoho CRM; "
+        "both: both sides' changes merged (CONFLICT_POLICY settles a field both changed)",
     )
     parser.add_argument(
         "--url",

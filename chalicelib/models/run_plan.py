@@ -6,6 +6,7 @@ unknown cursor is refused where it is read, not half-way through a plan step.
 
     index ──► accounts ──► contacts ──► carry        (Zoho → Xero; a retry: index ──► retry)
     xero                                             (Xero → Zoho; a retry: retry)
+    both_xero ──► both_accounts ──► both_contacts ──► carry   (both ways; a retry: retry)
 """
 
 from __future__ import annotations
@@ -68,8 +69,40 @@ class CarryCursor(_Cursor):
     cursor: str | None = None
 
 
+class BothXeroCursor(_Cursor):
+    """Both ways, first: the contacts Xero changed in the window, kept with the run."""
+
+    phase: Literal["both_xero"] = "both_xero"
+    page: int = 1
+
+
+class BothAccountsCursor(_Cursor):
+    """Both ways, then: the Accounts Zoho changed in the window (keyset as AccountsCursor)."""
+
+    phase: Literal["both_accounts"] = "both_accounts"
+    after: tuple[str, str] | None = None
+
+
+class BothContactsCursor(_Cursor):
+    """Both ways, last: Accounts whose Contacts changed in the window while they did not."""
+
+    phase: Literal["both_contacts"] = "both_contacts"
+    after: tuple[str, str] | None = None
+    seen: list[str] = Field(default_factory=list)
+
+
+BothCursor = BothXeroCursor | BothAccountsCursor | BothContactsCursor
+
 PlanCursor = Annotated[
-    IndexCursor | XeroCursor | AccountsCursor | ContactsCursor | RetryCursor | CarryCursor,
+    IndexCursor
+    | XeroCursor
+    | AccountsCursor
+    | ContactsCursor
+    | RetryCursor
+    | CarryCursor
+    | BothXeroCursor
+    | BothAccountsCursor
+    | BothContactsCursor,
     Field(discriminator="phase"),
 ]
 PLAN_CURSOR: TypeAdapter[PlanCursor] = TypeAdapter(PlanCursor)

@@ -77,7 +77,8 @@ ORIGIN_LABELS = {
 
 ZOHO_TO_XERO = "zoho_to_xero"
 XERO_TO_ZOHO = "xero_to_zoho"
-DIRECTIONS = (ZOHO_TO_XERO, XERO_TO_ZOHO)
+BOTH = "both"  # both sides planned, paired and merged (services/both_runs.py)
+DIRECTIONS = (ZOHO_TO_XERO, XERO_TO_ZOHO, BOTH)
 
 
 class StartRunRequest(BaseModel):
@@ -94,8 +95,8 @@ class StartRunRequest(BaseModel):
     def _known_direction(cls, value: Any) -> Any:
         if value not in DIRECTIONS:
             raise ValueError(
-                f'direction must be "{ZOHO_TO_XERO}" (Zoho CRM to Xero, the default) or '
-                f'"{XERO_TO_ZOHO}" (Xero to Zoho CRM), not {value!r}'
+                f'direction must be "{ZOHO_TO_XERO}" (Zoho CRM to Xero, the default), '
+                f'"{XERO_TO_ZOHO}" (Xero to Zoho CRM) or "{BOTH}" (both ways, merged), not {value!r}'
             )
         return value
 

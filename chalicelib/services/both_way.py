@@ -191,7 +191,7 @@ class BothWay:
             write("Contacts", {"id": str(pair.primary["id"]), **contact_fields})
         contact_id = str(pair.contact.get("ContactID")).lower()
         shown = self.shown(field_map, contact_id, contact_url, result.held)
-        if account_fields or not _shows(pair.account, shown, field_map.writeback.last_synced):
+        if account_fields or not account_shows(pair.account, shown, field_map.writeback.last_synced):
             write("Accounts", {"id": pair.account_id, **account_fields, **shown})
         answer = self._write_xero(pair.contact, result.to_xero, fields, deadline)
         self.record_conflicts(pair, result, fields)
@@ -283,6 +283,10 @@ class BothWay:
             detail=f"conflict {conflict.key} {self.deps.policy()}",
         )
 
+    def merge_pair(self, pair: Pair, fields: list[FlowField]) -> MergeResult:
+        """The pure merge of one pair under CONFLICT_POLICY (a `both` run's batches ask this)."""
+        return self._merge(pair, fields)
+
     def _merge(self, pair: Pair, fields: list[FlowField]) -> MergeResult:
         sides = Sides(
             zoho=zoho_side(pair.account, pair.primary, fields),
@@ -339,7 +343,7 @@ def _sortable(text: str) -> str:
         return text
 
 
-def _shows(account: Mapping[str, Any], shown: Mapping[str, Any], last_synced: str) -> bool:
+def account_shows(account: Mapping[str, Any], shown: Mapping[str, Any], last_synced: str) -> bool:
     """Does the Account show these sync fields already (the last-synced time aside)?"""
     return all(str(account.get(k) or "") == str(v or "") for k, v in shown.items() if k != last_synced)
 

@@ -58,9 +58,7 @@ def record_push(
         logger.info("snapshot saved meanwhile", extra={"account_id": account_id})
 
 
-def _snapshot(
-    previous: LinkSnapshot | None, push: Push, field_map: FieldMap, now: datetime
-) -> LinkSnapshot:
+def _snapshot(previous: LinkSnapshot | None, push: Push, field_map: FieldMap, now: datetime) -> LinkSnapshot:
     return next_snapshot(
         previous,
         push.account_id,

@@ -138,6 +138,10 @@ class XeroRuns:
         missing = [i for i in contact_ids if i not in kept]
         return found + (self.inbound.fetch(tenant_id, missing, deadline) if missing else [])
 
+    def kept_contacts(self, run: Run) -> dict[str, dict[str, Any]]:
+        """The contacts this run's plan kept (Xero's changes in the window), by ContactID."""
+        return self._kept(run)
+
     def _kept(self, run: Run) -> dict[str, dict[str, Any]]:
         with self._lock:
             if self._pages is None or self._pages[0] != run.run_id:

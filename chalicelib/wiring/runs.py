@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from chalicelib.models.runs import Run
+    from chalicelib.services.both_runs import BothRuns
     from chalicelib.services.bulk_sync import BatchSyncer
     from chalicelib.services.notify import RunSummaryNotifier
     from chalicelib.services.runs import RunService
@@ -39,6 +40,7 @@ class RunServices(SyncServices):
                 stale_after_seconds=s.RUN_STALE_SECONDS,
                 xero_runs=self.xero_runs,
                 deletions=self.zoho_deletions,
+                both_runs=self.both_runs,
             )
         )
 
@@ -64,6 +66,34 @@ class RunServices(SyncServices):
         from chalicelib.services.xero_runs import XeroRuns
 
         return XeroRuns(self.xero_inbound, self.run_store, self.field_map)
+
+    @cached_property
+    def both_runs(self) -> BothRuns:
+        """A `both` run's batches: linked pairs merged (whatever SYNC_MODE says), the rest one way."""
+        from chalicelib.services.both_run_writes import MergerDependencies, PairMerger
+        from chalicelib.services.both_runs import BothRunDependencies, BothRuns
+
+        merger = PairMerger(
+            MergerDependencies(
+                zoho=self.zoho,
+                xero=self.xero,
+                snapshots=self.snapshots,
+                history=self.history,
+                both=self.pair_merge,
+                field_map=self.field_map,
+                contact_url=self.xero_links.contact_url,
+            )
+        )
+        return BothRuns(
+            BothRunDependencies(
+                xero=self.xero,
+                states=self.states,
+                snapshots=self.snapshots,
+                merger=merger,
+                xero_runs=self.xero_runs,
+                batches=self.batches,
+            )
+        )
 
     @property
     def run_notifier(self) -> Callable[[Run], None]:

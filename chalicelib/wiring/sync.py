@@ -103,8 +103,11 @@ class SyncServices(Upstreams):
     @cached_property
     def both_way(self) -> BothWay | None:
         """The merge of a linked pair under SYNC_MODE=both; None: each change flows one way."""
-        if self.settings.SYNC_MODE != "both":
-            return None
+        return self.pair_merge if self.settings.SYNC_MODE == "both" else None
+
+    @cached_property
+    def pair_merge(self) -> BothWay:
+        """The merge of a linked pair, whatever SYNC_MODE says (`both` runs use it too)."""
         from chalicelib.services.both_way import BothWay, BothWayDependencies
 
         return BothWay(

@@ -52,3 +52,6 @@ def test_bench_at_twenty_accounts_writes_results_and_a_table(tmp_path: Path) -> 
     assert from_xero["xero_calls"] <= 3
     assert bulk["batch_worker_peak_mb"] is not None
     assert results["clicks"]["all"]["clicks"] == 6
+    both = results["both"]  # a `both` run over the linked pairs, then the same run again
+    assert both["both_run"]["counts"]["updated"] > 0 and both["both_run"]["counts"]["failed"] == 0
+    assert both["rerun"]["xero_writes"] == both["rerun"]["zoho_writes"] == 0

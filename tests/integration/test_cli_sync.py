@@ -102,6 +102,16 @@ def test_a_run_from_xero_to_zoho_is_started_with_direction(live: LocalStack, run
     assert [a for a in live.zoho.records("Accounts") if a["Xero_ID"] == contact["ContactID"]]
 
 
+def test_a_run_both_ways_is_started_with_direction_both(live: LocalStack, run_worker: Any) -> None:
+    code, _, _ = cli(live, "--days", "1", "--direction", "both", "--token", TOKEN)
+
+    with admin(live) as api:
+        run = api.get("/sync/runs").json()["runs"][0]
+    assert run["direction"] == "both"
+    assert run["state"] in ("completed", "completed_with_errors")
+    assert code in (0, 1)  # the seeded Accounts include ones Xero refuses
+
+
 def test_an_unknown_direction_is_refused_before_anything_is_sent(live: LocalStack) -> None:
     with pytest.raises(SystemExit):
         cli(live, "--all", "--direction", "sideways", "--token", TOKEN)

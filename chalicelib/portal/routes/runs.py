@@ -70,7 +70,7 @@ def _plain_error(error: ValueError) -> str:
     if "days" in text.lower():
         return "Enter a number of days from 1 to 30."
     if "direction" in text.lower():
-        return "Choose a direction: Zoho CRM → Xero, or Xero → Zoho CRM."
+        return "Choose a direction: Zoho CRM → Xero, Xero → Zoho CRM, or both ways."
     return text.splitlines()[0] if text else "The form could not be read; check it and try again."
 
 

@@ -89,6 +89,14 @@ class XeroToZoho(Protocol):
     ) -> list[RunAccount]: ...
 
 
+class BothWays(Protocol):
+    """services/both_runs.BothRuns: syncs the batches of `both` runs (Account ids and ContactIDs)."""
+
+    def sync_batch(
+        self, run: Run, keys: list[str], phase: str, deadline: Deadline, *, final_attempt: bool
+    ) -> list[RunAccount]: ...
+
+
 @dataclass
 class RunDependencies:
     runs: RunStore
@@ -106,6 +114,7 @@ class RunDependencies:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     xero_runs: XeroToZoho | None = None  # xero_to_zoho runs
     deletions: ZohoDeletions | None = None  # Accounts deleted in Zoho: archive their contacts
+    both_runs: BothWays | None = None  # `both` runs
 
     def spent_since(self, before: UpstreamCalls) -> UpstreamCalls:
         """What this thread spent since `before` was read from `calls`."""
@@ -115,6 +124,11 @@ class RunDependencies:
         if self.xero_runs is None:
             raise RuntimeError("xero_to_zoho runs are not wired in this build")
         return self.xero_runs
+
+    def both_ways(self) -> BothWays:
+        if self.both_runs is None:
+            raise RuntimeError("both-way runs are not wired in this build")
+        return self.both_runs
 
 
 def new_run_id(now: datetime) -> str:

@@ -19,7 +19,7 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import FatalError, RateLimitedError, RetriableError, SyncError
 from chalicelib.models.calls import UpstreamCalls
 from chalicelib.models.run_plan import SINGLE_LISTING_PHASES, BatchStatus, RunBatch
-from chalicelib.models.runs import XERO_TO_ZOHO, AccountResult, Run, RunAccount, RunState
+from chalicelib.models.runs import BOTH, XERO_TO_ZOHO, AccountResult, Run, RunAccount, RunState
 from chalicelib.models.sync import Trigger
 from chalicelib.run_queue import RunMessage
 from chalicelib.services.bulk_sync import gave_up
@@ -86,6 +86,9 @@ class Dispatcher:
             outcomes = xero_to_zoho.sync_batch(run, batch.account_ids, deadline, final_attempt=final_attempt)
             self._account(run, number, outcomes, self.deps.spent_since(before))
             return
+        if run.direction == BOTH:
+            self._both_batch(run, batch, deadline, final_attempt)
+            return
         index = self._index_for(run)
         preread = self.pages.read(run, batch, deadline)  # a full run: by id range, not per batch
         outcomes = self.deps.batches.sync_batch(
@@ -97,6 +100,14 @@ class Dispatcher:
             outcomes = [o for o in outcomes if o.result is not AccountResult.UNCHANGED]
         compact = batch.phase in SINGLE_LISTING_PHASES
         self._account(run, number, outcomes, self.deps.spent_since(before), compact_unchanged=compact)
+
+    def _both_batch(self, run: Run, batch: RunBatch, deadline: Deadline, final_attempt: bool) -> None:
+        before = self.deps.calls()
+        both = self.deps.both_ways()
+        outcomes = both.sync_batch(run, batch.account_ids, batch.phase, deadline, final_attempt=final_attempt)
+        if batch.phase == "carry":  # as for a Zoho → Xero carry: nothing to retry
+            outcomes = [o for o in outcomes if o.result is not AccountResult.UNCHANGED]
+        self._account(run, batch.number, outcomes, self.deps.spent_since(before))
 
     def _pending_batch(self, run: Run, number: int) -> RunBatch | None:
         batch = self.deps.runs.get_batch(run.run_id, number)

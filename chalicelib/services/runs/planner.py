@@ -25,6 +25,9 @@ from chalicelib.errors import FatalError
 from chalicelib.models.run_plan import (
     AccountsCursor,
     BatchStatus,
+    BothAccountsCursor,
+    BothContactsCursor,
+    BothXeroCursor,
     CarryCursor,
     ContactsCursor,
     IndexCursor,
@@ -34,8 +37,9 @@ from chalicelib.models.run_plan import (
     RetryCursor,
     XeroCursor,
 )
-from chalicelib.models.runs import XERO_TO_ZOHO, AccountResult, Run, RunAccount, RunState, WindowKind
+from chalicelib.models.runs import BOTH, XERO_TO_ZOHO, AccountResult, Run, RunAccount, RunState, WindowKind
 from chalicelib.run_queue import RunMessage
+from chalicelib.services.runs.both_plan import plan_both
 from chalicelib.services.runs.deps import RunDependencies
 from chalicelib.services.runs.lifecycle import Lifecycle
 from chalicelib.services.xero_index import index_row
@@ -142,6 +146,9 @@ class Planner:
                 return self._contacts_page(run, cursor, deadline)
             case RetryCursor() | CarryCursor():
                 return self._problems_page(run, cursor)
+            case BothXeroCursor() | BothAccountsCursor() | BothContactsCursor():
+                ids, more, kept = plan_both(self.deps, run, cursor, deadline)
+                return ids, (more if more is not None else self._carry(run)), kept
 
     def _index_page(self, run: Run, cursor: IndexCursor, deadline: Deadline) -> Page:
         if cursor.page == 1:
@@ -216,11 +223,11 @@ class Planner:
 def first_cursor(run: Run) -> PlanCursor:
     """A run's first plan step: Xero's index (Zoho → Xero), or Xero's changed contacts
     (Xero → Zoho, whose retry goes straight to the contacts that failed)."""
-    if run.direction != XERO_TO_ZOHO:
+    if run.direction not in (XERO_TO_ZOHO, BOTH):
         return IndexCursor()
     if run.kind is WindowKind.RETRY:
         return RetryCursor(of=str(run.retry_of))
-    return XeroCursor()
+    return BothXeroCursor() if run.direction == BOTH else XeroCursor()
 
 
 def _keyset(row: dict[str, object]) -> tuple[str, str]:

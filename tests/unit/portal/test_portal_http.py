@@ -202,12 +202,23 @@ def test_manual_sync_runs_either_direction(signed_in: Browser, runs: FakeRuns) -
     assert "Xero → Zoho CRM" in signed_in.get(f"/portal/runs/{run.run_id}").body.decode()
 
 
+def test_manual_sync_runs_both_ways(signed_in: Browser, runs: FakeRuns) -> None:
+    page = signed_in.get("/portal/sync")
+    assert b'<option value="both"' in page.body
+    fields = {"window": "all", "direction": "both", "csrf_token": signed_in.csrf()}
+    assert signed_in.post("/portal/sync", fields).status_code == 303
+    [(request, _)] = runs.started
+    assert request.direction == "both"
+    [run], _ = runs.list()
+    assert "Both ways" in signed_in.get(f"/portal/runs/{run.run_id}").body.decode()
+
+
 def test_an_unknown_direction_is_refused_in_plain_words(signed_in: Browser, runs: FakeRuns) -> None:
     signed_in.get("/portal/sync")
     fields = {"window": "all", "direction": "sideways", "csrf_token": signed_in.csrf()}
     response = signed_in.post("/portal/sync", fields)
     assert response.status_code == 400
-    assert "Choose a direction: Zoho CRM → Xero, or Xero → Zoho CRM." in response.body.decode()
+    assert "Choose a direction: Zoho CRM → Xero, Xero → Zoho CRM, or both ways." in response.body.decode()
     assert runs.started == []
 
 

@@ -15,6 +15,9 @@ from pydantic import ValidationError
 from chalicelib.models.run_plan import (
     PLAN_CURSOR,
     AccountsCursor,
+    BothAccountsCursor,
+    BothContactsCursor,
+    BothXeroCursor,
     CarryCursor,
     ContactsCursor,
     IndexCursor,
@@ -39,6 +42,12 @@ WRITTEN_BEFORE = [
         RetryCursor(of="20260101-000000-abcdef01"),
     ),
     ({"phase": "carry", "of": "r1", "cursor": "opaque"}, CarryCursor(of="r1", cursor="opaque")),
+    ({"phase": "both_xero", "page": 2}, BothXeroCursor(page=2)),
+    (
+        {"phase": "both_accounts", "after": ["2026-01-01T00:00:00+00:00", "9"]},
+        BothAccountsCursor(after=("2026-01-01T00:00:00+00:00", "9")),
+    ),
+    ({"phase": "both_contacts", "after": None, "seen": ["1"]}, BothContactsCursor(seen=["1"])),
 ]
 
 
@@ -53,7 +62,13 @@ def test_a_cursor_written_before_reads_back_as_the_same_place(
 
 @pytest.mark.parametrize(
     "stored",
-    [{"phase": "sideways", "page": 1}, {"phase": "retry"}, {"phase": "index", "page": "first"}, {"page": 1}],
+    [
+        {"phase": "sideways", "page": 1},
+        {"phase": "retry"},
+        {"phase": "both_xero", "page": "one"},
+        {"phase": "index", "page": "first"},
+        {"page": 1},
+    ],
 )
 def test_a_damaged_cursor_is_refused_where_it_is_read(stored: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
