@@ -133,7 +133,7 @@ class BothWay:
     def pull(self, pair: Pair, deadline: Deadline) -> Merged:
         """Merge; write Zoho what it lacks; record the conflicts. The caller pushes to Xero."""
         fields = fields_to_zoho(self.deps.field_map())
-        result = self._merge(pair, fields)
+        result = self.merge_pair(pair, fields)
         account_fields, contact_fields = zoho_writes(result.to_zoho, fields)
         self._write_zoho(pair, account_fields, contact_fields, deadline)
         self.record_conflicts(pair, result, fields)
@@ -185,7 +185,7 @@ class BothWay:
         record. Returns what the timeline says."""
         field_map = self.deps.field_map()
         fields = fields_to_zoho(field_map)
-        result = self._merge(pair, fields)
+        result = self.merge_pair(pair, fields)
         account_fields, contact_fields = zoho_writes(result.to_zoho, fields)
         if contact_fields and pair.primary is not None:
             write("Contacts", {"id": str(pair.primary["id"]), **contact_fields})
@@ -284,10 +284,7 @@ class BothWay:
         )
 
     def merge_pair(self, pair: Pair, fields: list[FlowField]) -> MergeResult:
-        """The pure merge of one pair under CONFLICT_POLICY (a `both` run's batches ask this)."""
-        return self._merge(pair, fields)
-
-    def _merge(self, pair: Pair, fields: list[FlowField]) -> MergeResult:
+        """The pure merge of one pair under CONFLICT_POLICY (clicks, events and `both` runs)."""
         sides = Sides(
             zoho=zoho_side(pair.account, pair.primary, fields),
             xero=xero_side(pair.contact, fields),
@@ -346,16 +343,3 @@ def _sortable(text: str) -> str:
 def account_shows(account: Mapping[str, Any], shown: Mapping[str, Any], last_synced: str) -> bool:
     """Does the Account show these sync fields already (the last-synced time aside)?"""
     return all(str(account.get(k) or "") == str(v or "") for k, v in shown.items() if k != last_synced)
-
-
-def summary(result: MergeResult) -> str:
-    """What the timeline says of a merge."""
-    if result.held:
-        return (
-            "Changed in both Zoho CRM and Xero: held for a person to choose ("
-            + ", ".join(c.key for c in result.held)
-            + ")."
-        )
-    if result.writes:
-        return "Merged with Xero: each side got the other's changes."
-    return "Nothing new on either side."

@@ -7,7 +7,12 @@ in the portal and in a run's problems, so each one says what happened and what t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.errors import ConflictError, RejectedError
+
+if TYPE_CHECKING:
+    from chalicelib.services.sync.merge import MergeResult
 
 UNCHANGED = "Already up to date in Xero; nothing to change."
 CREATED = "Synced to Xero (created)."
@@ -145,3 +150,16 @@ def zoho_refusal_message(code: str, zoho_label: str | None, xero_key: str | None
         f"Not synced to Zoho CRM: Zoho did not accept {field} from the Xero contact “{name}” ({code or 'no reason given'}). "
         f"Correct {where} in Xero; the change comes across on its own."
     )
+
+
+def merge_summary(result: MergeResult) -> str:
+    """What the timeline says of a merge."""
+    if result.held:
+        return (
+            "Changed in both Zoho CRM and Xero: held for a person to choose ("
+            + ", ".join(c.key for c in result.held)
+            + ")."
+        )
+    if result.writes:
+        return "Merged with Xero: each side got the other's changes."
+    return "Nothing new on either side."

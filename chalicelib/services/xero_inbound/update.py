@@ -114,7 +114,7 @@ class LinkedUpdate:
         snapshot: LinkSnapshot,
     ) -> InboundOutcome:
         """SYNC_MODE=both: services/both_way.py merges the pair and writes each side what it lacks."""
-        from chalicelib.services.both_way import Pair, summary
+        from chalicelib.services.both_way import Pair
 
         assert self.deps.both_way is not None
         contact_id = change.contact_id
@@ -134,7 +134,7 @@ class LinkedUpdate:
             )
         if not result.writes and not result.conflicts:
             return InboundOutcome(contact_id, InboundVerdict.ECHO, account_id)
-        message = summary(result)
+        message = messages.merge_summary(result)
         self.records.history(account_id, contact_id, SyncStatus.SYNCED, SyncAction.UPDATED, message)
         return InboundOutcome(contact_id, InboundVerdict.UPDATE, account_id, message)
 
