@@ -51,3 +51,39 @@ def test_reads_ask_zoho_only_for_mapped_fields(recorded: list[Sent], click) -> N
             field_map.contact_fields() if request.path.endswith("/Contacts") else field_map.account_fields()
         )
         assert set(fields) == set(expected)
+
+
+def test_a_full_runs_range_reads_fit_the_coql_spec_and_limits(recorded: list[Sent]) -> None:
+    """services/zoho_pages.py: the Contacts, then the Accounts, of an id span, as COQL bodies the
+    spec accepts, within Zoho's COQL limits (LIMIT <= 2,000, <= 50 columns, no IN list)."""
+    from datetime import UTC, datetime
+
+    from chalicelib.deadline import Deadline
+    from chalicelib.models.run_plan import BatchStatus, RunBatch
+    from chalicelib.models.runs import Run, RunState, WindowKind
+    from chalicelib.services.zoho_pages import ZohoPages
+    from chalicelib.wiring import container
+
+    class NoOtherBatches:
+        def get_batch(self, run_id: str, number: int) -> RunBatch | None:
+            return None
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    run = Run(run_id="contract", kind=WindowKind.ALL, state=RunState.RUNNING, created_at=now, until=now)
+    ids = sorted((a["id"] for a in ZOHO_ACCOUNTS if a["Add_to_Xero"]), key=int)
+    pages = ZohoPages(container().zoho, NoOtherBatches(), container().field_map)
+
+    assert pages.read(run, RunBatch(0, ids, BatchStatus.PENDING, "accounts"), Deadline(30))
+
+    coql = [r for r in recorded if r.method == "POST" and r.path == "/crm/v8/coql"]
+    assert [json.loads(r.content)["select_query"].split(" from ")[1].split()[0] for r in coql] == [
+        "Contacts",
+        "Accounts",
+    ]
+    for request in coql:
+        body = json.loads(request.content)
+        assert zoho_spec.request_errors("POST", "/crm/v8/coql", body) == [], body
+        query = body["select_query"]
+        assert query.endswith("order by id asc limit 2000")
+        assert len(query.split(" from ")[0].removeprefix("select ").split(", ")) <= 50
+        assert " in (" not in query
