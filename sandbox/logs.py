@@ -5,6 +5,10 @@ Quiet (`make run`): warnings and errors from everything, plus the service's own 
 line per outgoing HTTP call or queue poll.
 Verbose (`make run VERBOSE=1`): every request line of moto, both stand-ins and the service;
 every HTTP call the service makes shows as the stand-in's request line.
+Each thread keeps its own log keys (`keys_per_thread`): in Lambda one process runs one
+invocation at a time, so the keys a handler appends (`handler`, `run_id`, the correlation id)
+belong to it; the local stack runs the app, its queue workers and every request side by side
+in one process, and without this a line from one thread carried another thread's keys.
 Either way, OAuth secrets in URLs (`code`, `state`, tokens, client secrets) are replaced by
 `[redacted]` before a line is written: OAuth callbacks and Zoho's token endpoint carry them
 in the query string.
@@ -15,6 +19,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
+from typing import Any
 
 #: Query parameters whose values never reach a local log.
 SECRET_PARAMETERS = (
@@ -78,3 +84,26 @@ def guard_handlers(*logger_names: str) -> None:
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, RedactSecrets) for f in handler.filters):
                 handler.addFilter(RedactSecrets())
+
+
+def keys_per_thread(formatter: Any) -> None:
+    """Give each thread its own copy of a Powertools formatter's keys (`log_format`), starting
+    from the keys it holds now; call before the threads start. Idempotent."""
+    cls = type(formatter)
+    if getattr(cls, "_keys_per_thread", False):
+        return
+    base = dict(formatter.log_format)
+    local = threading.local()
+
+    def get(self: Any) -> dict[str, Any]:
+        keys: dict[str, Any] | None = getattr(local, "keys", None)
+        if keys is None:
+            keys = local.keys = dict(base)
+        return keys
+
+    def set_(self: Any, value: dict[str, Any]) -> None:
+        local.keys = value
+
+    per_thread = type(cls.__name__, (cls,), {"log_format": property(get, set_), "_keys_per_thread": True})
+    formatter.__class__ = per_thread
+    formatter.__dict__.pop("log_format", None)

@@ -105,6 +105,7 @@ class LocalStack:
 
     def _start(self) -> None:
         self._set_env({**FAKE_AWS, **LOCAL_SECRETS, **self.config.env}, only_if_unset=True)
+        _log_keys_per_thread()
         self._start_moto()
         self._start_stand_ins()
         self._create_aws_resources()
@@ -398,6 +399,13 @@ class LocalLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._ends - time.monotonic()) * 1000))
+
+
+def _log_keys_per_thread() -> None:
+    """The service's log keys per thread (sandbox/logs.py says why), before any thread starts."""
+    from chalicelib.observability import logger
+
+    logs.keys_per_thread(logger.registered_formatter)
 
 
 class QueueWorker:

@@ -67,8 +67,8 @@ def test_a_workflow_save_is_counted_when_the_queue_worker_syncs_it(
     docs = documents(capsys.readouterr().out)
     assert values(docs, "Syncs", Outcome="created", Source="workflow") == [1]
     assert values(docs, "ClickLatency") == []  # a save is not a click
-    (age,) = values(docs, "SyncQueueAge")
-    assert 0 <= age < 60
+    ages = values(docs, "SyncQueueAge")  # one per message: the save's, maybe Xero's echo's too
+    assert ages and all(0 <= age < 60 for age in ages)
 
 
 def test_a_run_counts_each_account_once_with_its_duration(
