@@ -98,7 +98,7 @@ class BatchSyncer:
     def _remember_pairs(self, tenant_id: str, items: list[Work], field_map: FieldMap) -> None:
         """The last synced values of every pair written, in batched reads and writes (echo-free
         Xero → Zoho: services/xero_inbound.py)."""
-        snapshots = getattr(self.deps.single.deps, "snapshots", None)
+        snapshots = self.deps.single.deps.snapshots
         pushed = [i for i in items if i.pushed is not None and i.prepared is not None]
         if snapshots is None or not pushed:
             return

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import RejectedError, RetriableError
@@ -28,14 +28,21 @@ from chalicelib.services.sync.merge import Resolution
 from chalicelib.store.conflicts import HeldConflict
 from chalicelib.store.snapshots import LinkSnapshot
 
+if TYPE_CHECKING:
+    from chalicelib.store.conflicts import ConflictRepository
+    from chalicelib.store.history import HistoryRepository
+    from chalicelib.store.snapshots import SnapshotRepository
+    from chalicelib.xero.client import XeroClient
+    from chalicelib.zoho.client import ZohoClient
+
 
 @dataclass
 class ResolveDependencies:
-    zoho: Any  # ZohoClient
-    xero: Any  # XeroClient
-    snapshots: Any  # SnapshotRepository
-    conflicts: Any  # ConflictRepository
-    history: Any  # HistoryRepository
+    zoho: ZohoClient
+    xero: XeroClient
+    snapshots: SnapshotRepository
+    conflicts: ConflictRepository
+    history: HistoryRepository
     locks: Locks
     field_map: Callable[[], FieldMap]
     contact_url: Callable[[str], str | None]
@@ -69,7 +76,8 @@ class ConflictResolver:
             return "That conflict was settled already."
         field_map = self.deps.field_map()
         fields = fields_to_zoho(field_map)
-        account, primary, contact = self._read(account_id, snapshot, field_map, deadline)
+        contact_id = snapshot.contact_id
+        account, primary, contact = self._read(account_id, contact_id, snapshot, field_map, deadline)
         value = (
             zoho_side(account, primary, fields)[key]
             if keep is Resolution.ZOHO
@@ -93,15 +101,20 @@ class ConflictResolver:
                 status=SyncStatus.SYNCED,
                 action=SyncAction.UPDATED,
                 message=message,
-                xero_contact_id=snapshot.contact_id,
+                xero_contact_id=contact_id,
             )
         )
         if not self.deps.conflicts.for_account(account_id):
-            self._show_synced(account_id, snapshot.contact_id, field_map, deadline)
+            self._show_synced(account_id, contact_id, field_map, deadline)
         return message
 
     def _read(
-        self, account_id: str, snapshot: LinkSnapshot, field_map: FieldMap, deadline: Deadline
+        self,
+        account_id: str,
+        contact_id: str,
+        snapshot: LinkSnapshot,
+        field_map: FieldMap,
+        deadline: Deadline,
     ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
         account = self.deps.zoho.get_record("Accounts", account_id, field_map.account_fields(), deadline)
         if account is None:
@@ -113,7 +126,7 @@ class ConflictResolver:
             primary = self.deps.zoho.get_record(
                 "Contacts", snapshot.primary_contact_id, field_map.contact_fields(), deadline
             )
-        found = list(self.deps.xero.get_contacts_by_ids([snapshot.contact_id], deadline))
+        found = list(self.deps.xero.get_contacts_by_ids([contact_id], deadline))
         if not found:
             raise RejectedError(
                 "The Xero contact of this Account is gone: open the Account, click Sync now, then choose again."
