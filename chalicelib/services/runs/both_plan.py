@@ -13,7 +13,7 @@ Xero ContactIDs side by side; the batch tells them apart.
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from chalicelib.deadline import Deadline
 from chalicelib.models.run_plan import (
@@ -25,9 +25,8 @@ from chalicelib.models.run_plan import (
 )
 from chalicelib.models.runs import Run
 from chalicelib.services.runs.deps import RunDependencies
+from chalicelib.services.runs.zoho_listing import changed_contacts_page, keyset
 from chalicelib.zoho import queries
-
-MAX_SEEN = 5000  # contact-pass dedupe memory carried between plan steps
 
 # ids to batch, the next cursor (None: this run's own listing is done), a Xero page to keep
 BothPage: TypeAlias = tuple[list[str], BothCursor | None, tuple[int, bytes] | None]
@@ -60,35 +59,14 @@ def _accounts_page(
     )
     ids = [str(r["id"]) for r in rows]
     if more and rows:
-        return ids, BothAccountsCursor(after=_keyset(rows[-1])), None
+        return ids, BothAccountsCursor(after=keyset(rows[-1])), None
     return ids, (BothContactsCursor() if run.since else None), None
 
 
 def _contacts_page(
     deps: RunDependencies, run: Run, cursor: BothContactsCursor, deadline: Deadline
 ) -> BothPage:
-    fm = deps.field_map()
-    lookup = fm.contact_account_field
-    query = queries.contacts_changed(
-        lookup, fm.add_to_xero_field, str(run.since), str(run.until), cursor.after
-    )
-    rows, more = deps.zoho.coql(query, deadline)
-    seen = list(cursor.seen)
-    known = set(seen)
-    ids = []
-    for account_id in (_lookup_id(row.get(lookup)) for row in rows):
-        if account_id and account_id not in known:
-            known.add(account_id)
-            seen.append(account_id)
-            ids.append(account_id)
-    if more and rows:
-        return ids, BothContactsCursor(after=_keyset(rows[-1]), seen=seen[-MAX_SEEN:]), None
-    return ids, None, None
-
-
-def _keyset(row: dict[str, Any]) -> tuple[str, str]:
-    return (str(row["Modified_Time"]), str(row["id"]))
-
-
-def _lookup_id(account: object) -> str | None:
-    return str(account.get("id")) if isinstance(account, dict) else None
+    page = changed_contacts_page(deps, run, cursor.after, list(cursor.seen), deadline)
+    if page.after is not None:
+        return page.ids, BothContactsCursor(after=page.after, seen=page.seen), None
+    return page.ids, None, None

@@ -42,6 +42,7 @@ from chalicelib.run_queue import RunMessage
 from chalicelib.services.runs.both_plan import plan_both
 from chalicelib.services.runs.deps import RunDependencies
 from chalicelib.services.runs.lifecycle import Lifecycle
+from chalicelib.services.runs.zoho_listing import changed_contacts_page, keyset
 from chalicelib.services.xero_index import index_row
 from chalicelib.store.runs import StepAlreadyCommittedError, compress_index
 from chalicelib.zoho import queries
@@ -52,8 +53,6 @@ XERO_PAGE = 1000  # Xero's maximum pageSize
 # Contacts per batch of a xero_to_zoho run (one Zoho PUT each). A batch's outcomes are
 # recorded in one DynamoDB transaction of at most 100 items, two of them the run's own.
 XERO_TO_ZOHO_BATCH = 50
-MAX_SEEN = 5000  # contact-pass dedupe memory carried between plan steps
-
 # One page of a plan: the ids to batch, the next cursor (None: planned), a Xero page to keep.
 Page: TypeAlias = tuple[list[str], PlanCursor | None, tuple[int, bytes] | None]
 
@@ -166,28 +165,15 @@ class Planner:
         rows, more = self.deps.zoho.coql(query, deadline)
         ids = [str(r["id"]) for r in rows]
         if more and rows:
-            return ids, AccountsCursor(after=_keyset(rows[-1])), None
+            return ids, AccountsCursor(after=keyset(rows[-1])), None
         return ids, self._after_accounts(run), None
 
     def _contacts_page(self, run: Run, cursor: ContactsCursor, deadline: Deadline) -> Page:
         """Accounts whose Contacts changed in the window while the Account itself did not."""
-        fm = self.deps.field_map()
-        lookup = fm.contact_account_field
-        query = queries.contacts_changed(
-            lookup, fm.add_to_xero_field, str(run.since), str(run.until), cursor.after
-        )
-        rows, more = self.deps.zoho.coql(query, deadline)
-        seen = list(cursor.seen)
-        known = set(seen)
-        ids = []
-        for account_id in (_lookup_id(row.get(lookup)) for row in rows):
-            if account_id and account_id not in known:
-                known.add(account_id)
-                seen.append(account_id)
-                ids.append(account_id)
-        if more and rows:
-            return ids, ContactsCursor(after=_keyset(rows[-1]), seen=seen[-MAX_SEEN:]), None
-        return ids, self._carry(run), None
+        page = changed_contacts_page(self.deps, run, cursor.after, list(cursor.seen), deadline)
+        if page.after is not None:
+            return page.ids, ContactsCursor(after=page.after, seen=page.seen), None
+        return page.ids, self._carry(run), None
 
     def _problems_page(self, run: Run, cursor: RetryCursor | CarryCursor) -> Page:
         retrying = isinstance(cursor, RetryCursor)
@@ -228,14 +214,6 @@ def first_cursor(run: Run) -> PlanCursor:
     if run.kind is WindowKind.RETRY:
         return RetryCursor(of=str(run.retry_of))
     return BothXeroCursor() if run.direction == BOTH else XeroCursor()
-
-
-def _keyset(row: dict[str, object]) -> tuple[str, str]:
-    return (str(row["Modified_Time"]), str(row["id"]))
-
-
-def _lookup_id(account: object) -> str | None:
-    return str(account.get("id")) if isinstance(account, dict) else None
 
 
 def _key(outcome: RunAccount, run: Run) -> str:
