@@ -158,7 +158,7 @@ class PairMerger:
                 pair.contact, result.to_xero, to_xero.prepared, mapped_fields(field_map)
             )
         if run.dry_run or not (pair.zoho or pair.xero_body or _base_moves(pair.snapshot, result)):
-            pair.outcome = self._merged(run, pair, fields, dry=run.dry_run)
+            pair.outcome = self._merged(run, pair, dry=run.dry_run)
 
     def _one_way(self, pair: LinkedPair, field_map: FieldMap) -> _OneWay:
         """The `to_xero` fields (Fax, Mobile, shipping address, payment terms...): the base keeps
@@ -229,7 +229,7 @@ class PairMerger:
             assert pair.result is not None
             self.deps.both.record_conflicts(self._both_pair(run, pair), pair.result, fields)
             moved.append(_moved(pair, pair.result, run.run_id, now))
-            pair.outcome = self._merged(run, pair, fields, dry=False)
+            pair.outcome = self._merged(run, pair, dry=False)
             if pair.result.writes or pair.result.held:
                 timeline.append(self._entry(run, pair, now))
         self.deps.snapshots.put_many(moved)
@@ -237,7 +237,7 @@ class PairMerger:
 
     # --- outcomes -----------------------------------------------------------------
 
-    def _merged(self, run: Run, pair: LinkedPair, fields: list[FlowField], *, dry: bool) -> RunAccount:
+    def _merged(self, run: Run, pair: LinkedPair, *, dry: bool) -> RunAccount:
         result = pair.result
         assert result is not None
         labels = {f.key: f.label for f in mapped_fields(self.deps.field_map())}
