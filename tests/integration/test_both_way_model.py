@@ -235,7 +235,7 @@ def machine(tools: Tools) -> type[RuleBasedStateMachine]:
         def the_queue_worker_runs(self) -> None:
             tools.drain(max_seconds=10)
 
-        @rule(direction=st.sampled_from(["zoho_to_xero", "xero_to_zoho"]))
+        @rule(direction=st.sampled_from(["zoho_to_xero", "xero_to_zoho", "both"]))
         def a_run(self, direction: str) -> None:
             response = tools.start({"days": 1}, direction=direction)
             assert response.status_code == 202, response.text
