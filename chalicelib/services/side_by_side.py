@@ -73,9 +73,8 @@ class SideBySide:
         contacts = self.zoho.get_related_contacts(account_id, field_map.contact_fields(), deadline)
         snapshot = self.snapshots.get(account_id)
         base = Base(snapshot.zoho, snapshot.xero) if snapshot is not None and snapshot.xero else Base()
-        return side_by_side(
-            field_map, account, _primary(account, contacts, field_map), contact, base, self.policy()
-        )
+        primary, pushed = _as_a_push(account, contacts, field_map)
+        return side_by_side(field_map, account, primary, contact, base, self.policy(), pushed)
 
 
 def side_by_side(
@@ -85,12 +84,18 @@ def side_by_side(
     contact: Mapping[str, Any],
     base: Base,
     policy: str,
+    pushed: Mapping[str, Any] | None = None,
 ) -> SideBySideView:
-    """Pure: the rows for these records and base under this policy."""
+    """Pure: the rows for these records and base under this policy. `pushed` is the contact a
+    push would send: the fields that only go to Xero are compared in Xero's form, as a sync does
+    (a picklist "day(s) after invoice date" is Xero's DAYSAFTERBILLDATE, not a change)."""
     fields = [f for f in mapped_fields(field_map) if f.key != "ContactNumber"]
     zoho = zoho_side(account, primary, fields)
     xero = xero_side(contact, fields)
-    sides = Sides(zoho, xero, account.get("Modified_Time"), updated_at(contact))
+    compared = zoho
+    if pushed is not None:
+        compared = {**zoho, **xero_side(pushed, [f for f in fields if f.direction == "to_xero"])}
+    sides = Sides(compared, xero, account.get("Modified_Time"), updated_at(contact))
     result = merge(base, sides, {f.key: f.direction for f in fields}, ConflictPolicy(policy))
     conflicts = _conflicts(result)
     rows = [
@@ -118,12 +123,15 @@ def _conflicts(result: MergeResult) -> dict[str, str]:
     return {c.key: words[c.resolution] for c in result.conflicts}
 
 
-def _primary(
+def _as_a_push(
     account: Mapping[str, Any], contacts: list[dict[str, Any]], field_map: FieldMap
-) -> Mapping[str, Any] | None:
-    """The primary Contact as a sync picks it; none when the Account would be rejected."""
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """The primary Contact as a sync picks it, and the contact a push would send; neither when
+    the Account would be rejected."""
     try:
-        primary_id = prepare_contact(dict(account), contacts, field_map).primary_contact_id
+        prepared = prepare_contact(dict(account), contacts, field_map)
     except RejectedError:
-        return None
-    return next((c for c in contacts if primary_id and str(c.get("id")) == primary_id), None)
+        return None, None
+    primary_id = prepared.primary_contact_id
+    primary = next((c for c in contacts if primary_id and str(c.get("id")) == primary_id), None)
+    return primary, prepared.xero_contact

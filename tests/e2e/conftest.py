@@ -180,3 +180,16 @@ def wait_until(check: Callable[[], bool], seconds: float = 30.0) -> None:
         if time.monotonic() > ends:
             raise AssertionError("the condition never held")
         time.sleep(0.1)
+
+
+@pytest.fixture
+def holding(live: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The in-process app under SYNC_MODE=both and CONFLICT_POLICY=hold (settings are read at
+    call time; the container is rebuilt so the Both Way merge is wired in)."""
+    from chalicelib import wiring
+
+    monkeypatch.setenv("SYNC_MODE", "both")
+    monkeypatch.setenv("CONFLICT_POLICY", "hold")
+    wiring._container.cache_clear()
+    yield live
+    wiring._container.cache_clear()

@@ -71,3 +71,20 @@ def test_regenerate_screenshots(page: Any, live: Any) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/portal")
     shot(page, "dashboard-phone")
+
+
+def test_regenerate_the_conflicts_screenshot(signed_in: Any, holding: Any) -> None:
+    page = signed_in
+    account = seed_data.account_id(1)
+    page.goto(f"/portal/accounts/{account}")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("[data-sync-result]")).to_contain_text("Synced.")
+    contact_id = holding.xero.contact(account)["ContactID"]
+    holding.zoho.edit("Accounts", account, {"Account_Number": "ACC-0001-B"}, automation=False)
+    holding.xero.clock.advance(1)
+    holding.xero.user_edit_contact(contact_id, {"AccountNumber": "ACC-1001"})
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("[data-sync-result]")).to_be_visible()
+    page.goto("/portal/conflicts")
+    expect(page.locator("tr[data-conflict]")).to_have_count(1)
+    shot(page, "conflicts")

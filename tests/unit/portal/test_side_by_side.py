@@ -90,3 +90,22 @@ def test_a_settled_pair_writes_nothing_and_a_cleared_field_shows_as_cleared() ->
     view = side_by_side(load_field_map(None), settled, PRIMARY, contact_with_fax, Base(base, base), "hold")
     [fax] = [r for r in view.rows if r.to_xero is not None]
     assert fax.to_xero == "" and view.writes == 1  # emptied in Zoho: the next sync clears it in Xero
+
+
+def test_a_field_only_going_to_xero_is_compared_as_a_push_would_send_it() -> None:
+    """Zoho's picklist "day(s) after invoice date" is Xero's DAYSAFTERBILLDATE: the same value,
+    so the page promises no write (the Next sync preview says the same)."""
+    from chalicelib.mapping import prepare_contact
+
+    terms = {"Invoices_Due_Date_Day": 14, "Invoices_Due_Date_Frequency": "day(s) after invoice date"}
+    account = {**ACCOUNT, **terms, "Add_to_Xero": True}
+    contact = {**CONTACT, "PaymentTerms": {"Sales": {"Day": 14, "Type": "DAYSAFTERBILLDATE"}}}
+    field_map = load_field_map(None)
+    pushed = prepare_contact(account, [{**PRIMARY, "Account_Name": {"id": "1"}}], field_map).xero_contact
+    view = side_by_side(field_map, account, PRIMARY, contact, Base(BASE, BASE), "hold", pushed)
+    found = {r.label: r for r in view.rows}
+    frequency = found[label("frequency", found)]
+    assert (frequency.zoho, frequency.xero) == ("day(s) after invoice date", "DAYSAFTERBILLDATE")
+    assert frequency.to_xero is None
+    unmapped = side_by_side(field_map, account, PRIMARY, contact, Base(BASE, BASE), "hold")
+    assert {r.label: r for r in unmapped.rows}[frequency.label].to_xero == "day(s) after invoice date"
