@@ -110,9 +110,29 @@ def _history_page(
     from chalicelib.store.errors import InvalidCursorError
 
     try:
-        return ctx.services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
+        entries, next_cursor = ctx.services.history.list(account_id, limit=HISTORY_PAGE, cursor=cursor)
     except InvalidCursorError:
         return None
+    return once_per_run(entries), next_cursor
+
+
+def once_per_run(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Drop an entry that repeats the one just before it for the same run. A run's batch that
+    SQS hands out twice at once (its visibility ran out while the first delivery was still
+    working) records its entries twice; Xero, Zoho and the run's counts see it once, and so
+    should the person reading the timeline. A conditional write per entry would cost one request
+    per Account instead of one per 25."""
+    kept: list[HistoryEntry] = []
+    for entry in entries:
+        previous = kept[-1] if kept else None
+        if previous is not None and entry.run_id is not None and _same_attempt(previous, entry):
+            continue
+        kept.append(entry)
+    return kept
+
+
+def _same_attempt(a: HistoryEntry, b: HistoryEntry) -> bool:
+    return (a.run_id, a.status, a.action, a.message) == (b.run_id, b.status, b.action, b.message)
 
 
 def _preview(ctx: PortalRequest, account_id: str) -> tuple[Preview | None, str | None]:
