@@ -27,9 +27,15 @@ from chalicelib.mapping import FieldMap, prepare_contact
 from chalicelib.models.runs import AccountResult, Run, RunAccount
 from chalicelib.models.sync import AccountState, HistoryEntry, SyncAction, SyncOutcome, SyncStatus, Trigger
 from chalicelib.services.bulk_batch import BatchRecorder, BulkHistoryStore, BulkStateStore, Work, read_zoho
+from chalicelib.services.pair_snapshots import Push, record_pushes, with_clears
 from chalicelib.services.sync.decide import Verdict, decide, iso_now, synced_record, zoho_shows, zoho_update
 from chalicelib.services.sync.lifecycle import rejection_status
-from chalicelib.services.sync.messages import claimed_in_run_message, not_found_message, rejection_from_xero
+from chalicelib.services.sync.messages import (
+    claimed_in_run_message,
+    gave_up,
+    not_found_message,
+    rejection_from_xero,
+)
 from chalicelib.services.sync_account import AccountSyncer, SyncRequest
 from chalicelib.services.xero_index import XeroIndex
 from chalicelib.services.xero_links import XeroLinks
@@ -95,14 +101,27 @@ class BatchSyncer:
             self._remember_pairs(tenant_id, list(work.values()), field_map)
         return [item.outcome for item in work.values() if item.outcome is not None]
 
+    def _bodies(self, items: list[Work]) -> list[dict[str, Any]]:
+        """Each Account's contact; an update also empties in Xero what was emptied in Zoho."""
+        snapshots = self.deps.single.deps.snapshots
+        updates = [i.account_id for i in items if i.target]
+        last_synced = snapshots.get_many(updates) if snapshots is not None and updates else {}
+        bodies = []
+        for item in items:
+            assert item.prepared is not None
+            body = dict(item.prepared.xero_contact)
+            if item.target:
+                body = with_clears(last_synced.get(item.account_id), item.target, body, self.deps.field_map())
+                body["ContactID"] = item.target
+            bodies.append(body)
+        return bodies
+
     def _remember_pairs(self, tenant_id: str, items: list[Work], field_map: FieldMap) -> None:
-        """The last synced values of every pair written, in batched reads and writes (echo-free
-        Xero → Zoho: services/xero_inbound.py)."""
+        """Every written pair's last synced values (echo-free Xero → Zoho), batched."""
         snapshots = self.deps.single.deps.snapshots
         pushed = [i for i in items if i.pushed is not None and i.prepared is not None]
         if snapshots is None or not pushed:
             return
-        from chalicelib.services.xero_inbound import Push, record_pushes
 
         pushes = [
             Push(i.account_id, tenant_id, i.pushed or {}, p.xero_contact, p.primary_contact_id)
@@ -179,16 +198,11 @@ class BatchSyncer:
         """One POST for every changed Account; returns those to hand to the single sync."""
         if not items:
             return []
-        bodies = []
-        for item in items:
-            assert item.prepared is not None
-            body = dict(item.prepared.xero_contact)
-            if item.target:
-                body["ContactID"] = item.target
-            bodies.append(body)
         key = _batch_key(tenant_id, items)
         try:
-            results = self.deps.xero.save_contacts(bodies, idempotency_key=key, deadline=deadline)
+            results = self.deps.xero.save_contacts(
+                self._bodies(items), idempotency_key=key, deadline=deadline
+            )
         except FatalError as error:  # Xero refused the request as a whole
             for item in items:
                 self._not_synced(run, item, self.deps.field_map(), SyncStatus.FAILED, error)
@@ -307,16 +321,6 @@ class BatchSyncer:
         )
 
 
-def gave_up(error: RetriableError) -> RetriableError:
-    """The message for Accounts left after the last attempt: what happened and what to do."""
-    reason = error.message.replace(" We will try again.", "").strip()
-    return RetriableError(
-        f"{reason} We tried several times without success, so this Account was not synced. "
-        "Use “Retry failed” on the run, or wait for the next scheduled run.",
-        detail=error.detail,
-    )
-
-
 def _batch_key(tenant_id: str, items: list[Work]) -> str:
     parts = sorted(
         f"{i.account_id}:{i.target or 'new'}:{i.prepared.content_hash if i.prepared else ''}" for i in items
@@ -334,12 +338,11 @@ def single_result(outcome: SyncOutcome) -> AccountResult:
 
 
 def _from_single(run: Run, outcome: SyncOutcome, item: Work) -> RunAccount:
-    result = single_result(outcome)
     name = (item.prepared.xero_contact.get("Name") if item.prepared else None) or None
     return RunAccount(
         run_id=run.run_id,
         account_id=item.account_id,
-        result=result,
+        result=single_result(outcome),
         message=outcome.message,
         account_name=name,
         xero_contact_id=outcome.xero_contact_id,

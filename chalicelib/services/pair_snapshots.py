@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.mapping import FieldMap
+from chalicelib.mapping.clearing import cleared_since, with_values
 from chalicelib.mapping.directions import fields_to_zoho, mapped_fields, xero_side
 from chalicelib.services.sync.from_xero import next_snapshot
 from chalicelib.store.errors import StaleStateError
@@ -70,3 +71,20 @@ def _snapshot(previous: LinkSnapshot | None, push: Push, field_map: FieldMap, no
         primary_contact_id=push.primary_contact_id,
         at=now,
     )
+
+
+def with_clears(
+    snapshot: LinkSnapshot | None,
+    contact_id: str,
+    body: dict[str, Any],
+    field_map: FieldMap,
+    keeps: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """`body` with the fields emptied in Zoho since the last sync to this contact sent empty, so
+    Xero clears them too (the map leaves empty values out, and Xero keeps what a request leaves
+    out); `keeps` (Both Way: a held field) are sent with Xero's own value. A click and a run's
+    batch both send this."""
+    if snapshot is None or (snapshot.contact_id or "") != contact_id.lower():
+        return body
+    fields = mapped_fields(field_map)
+    return with_values(body, {**cleared_since(body, snapshot.zoho, fields), **(keeps or {})}, fields)

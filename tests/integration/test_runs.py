@@ -843,3 +843,27 @@ def test_run_worker_consumes_an_unreadable_message_instead_of_retrying_it_foreve
     answer = app.run_worker(_lambda_event(received), LocalLambdaContext())
 
     assert answer["batchItemFailures"] == []
+
+
+def test_a_run_clears_in_xero_what_was_emptied_in_zoho(
+    live: LocalStack, run_all: Callable[..., dict[str, Any]]
+) -> None:
+    """A bulk run sends the fields emptied in Zoho since the last sync, as a click does (the map
+    leaves empty values out, and Xero keeps what a request leaves out)."""
+    run_all("all")
+    acme = account_id(1)
+    [before] = _by_number(live)[acme]
+    assert _phone(before, "DEFAULT") and _phone(before, "FAX")
+    live.zoho.edit("Accounts", acme, {"Phone": None, "Fax": None}, automation=False)
+
+    run = run_all("all")
+
+    assert run["counts"]["updated"] == 1
+    [after] = _by_number(live)[acme]
+    assert _phone(after, "DEFAULT") == "" and _phone(after, "FAX") == ""
+    assert after["EmailAddress"] == before["EmailAddress"]  # the rest untouched
+    assert run_all("all")["counts"]["updated"] == 0  # nothing left to clear
+
+
+def _phone(contact: dict[str, Any], kind: str) -> str:
+    return next((p.get("PhoneNumber", "") for p in contact.get("Phones", []) if p["PhoneType"] == kind), "")

@@ -22,10 +22,10 @@ from chalicelib.models.run_plan import SINGLE_LISTING_PHASES, BatchStatus, RunBa
 from chalicelib.models.runs import BOTH, XERO_TO_ZOHO, AccountResult, Run, RunAccount, RunState
 from chalicelib.models.sync import Trigger
 from chalicelib.run_queue import RunMessage
-from chalicelib.services.bulk_sync import gave_up
 from chalicelib.services.runs.deps import RunDependencies, iso
 from chalicelib.services.runs.lifecycle import Lifecycle
 from chalicelib.services.runs.planner import Planner
+from chalicelib.services.sync.messages import gave_up
 from chalicelib.services.xero_index import XeroIndex
 from chalicelib.services.zoho_pages import ZohoPages
 from chalicelib.store.runs import decompress_index

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.errors import ConflictError, RejectedError
+from chalicelib.errors import ConflictError, RejectedError, RetriableError
 
 if TYPE_CHECKING:
     from chalicelib.services.sync.merge import MergeResult
@@ -163,3 +163,13 @@ def merge_summary(result: MergeResult) -> str:
     if result.writes:
         return "Merged with Xero: each side got the other's changes."
     return "Nothing new on either side."
+
+
+def gave_up(error: RetriableError) -> RetriableError:
+    """The message for Accounts left after the last attempt: what happened and what to do."""
+    reason = error.message.replace(" We will try again.", "").strip()
+    return RetriableError(
+        f"{reason} We tried several times without success, so this Account was not synced. "
+        "Use “Retry failed” on the run, or wait for the next scheduled run.",
+        detail=error.detail,
+    )

@@ -160,18 +160,11 @@ class AccountSyncer:
         field_map: FieldMap,
         merged: Merged | None = None,
     ) -> dict[str, Any]:
-        """The fields emptied in Zoho since the last sync to this contact, sent so Xero clears
-        them too (the map leaves empty values out, and Xero keeps what a request leaves out);
-        with Both Way, a held field keeps Xero's value."""
-        snapshot = self.deps.snapshots.get(account_id) if self.deps.snapshots is not None else None
-        if snapshot is None or (snapshot.contact_id or "") != contact_id.lower():
-            return body
-        from chalicelib.mapping.clearing import cleared_since, with_values
-        from chalicelib.mapping.directions import mapped_fields
+        """`pair_snapshots.with_clears` with this Account's last synced values."""
+        from chalicelib.services.pair_snapshots import with_clears
 
-        fields = mapped_fields(field_map)
-        values = {**cleared_since(body, snapshot.zoho, fields), **(merged.xero_keeps if merged else {})}
-        return with_values(body, values, fields)
+        snapshot = self.deps.snapshots.get(account_id) if self.deps.snapshots is not None else None
+        return with_clears(snapshot, contact_id, body, field_map, merged.xero_keeps if merged else None)
 
     def remember_pair(
         self,
