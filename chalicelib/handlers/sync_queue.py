@@ -49,5 +49,8 @@ def _xero(records: list[dict[str, Any]], services: Any, event: Any) -> list[str]
         return []
     with logger.append_context_keys(handler="sync_worker", source="xero"):
         return process_xero_records(
-            xero_records, services.xero_inbound, lambda: lambda_deadline(event.context)
+            xero_records,
+            services.xero_inbound,
+            lambda: lambda_deadline(event.context),
+            hold_back=services.queue.hold_back,
         )

@@ -22,6 +22,9 @@ from chalicelib.xero_queue import XeroContactMessage, read_message
 
 logger = logging.getLogger(__name__)
 
+# Keep a received message out of sight this many seconds (SyncQueue.hold_back).
+HoldBack = Callable[[str, float], bool]
+
 # The `Syncs` metric's outcome for each verdict (echo, stale and skip change nothing).
 _OUTCOMES = {InboundVerdict.UPDATE: "updated", InboundVerdict.CREATE: "created"}
 
@@ -31,34 +34,62 @@ def is_xero_record(record: dict[str, Any]) -> bool:
 
 
 def process_xero_records(
-    records: list[dict[str, Any]], inbound: XeroInbound, deadline: Callable[[], Deadline]
+    records: list[dict[str, Any]],
+    inbound: XeroInbound,
+    deadline: Callable[[], Deadline],
+    hold_back: HoldBack | None = None,
 ) -> list[str]:
     """The message ids to redeliver."""
     by_tenant: dict[str, list[tuple[str, XeroContactMessage]]] = defaultdict(list)
+    receipts: dict[str, str] = {}
     for record in records:
         message = read_message(str(record.get("body", "")))
         if message is not None:
             by_tenant[message.tenant_id].append((str(record["messageId"]), message))
+            if record.get("receiptHandle"):
+                receipts[str(record["messageId"])] = str(record["receiptHandle"])
     failed: list[str] = []
     for tenant_id, messages in by_tenant.items():
-        failed += _one_tenant(tenant_id, messages, inbound, deadline())
+        try:
+            failed += _one_tenant(tenant_id, messages, inbound, deadline())
+        except RateLimitedError as error:
+            waiting = [message_id for message_id, _ in messages]
+            _hold_back(waiting, receipts, error, hold_back)
+            failed += waiting
     return failed
+
+
+def _hold_back(
+    message_ids: list[str], receipts: dict[str, str], error: RateLimitedError, hold_back: HoldBack | None
+) -> None:
+    """Rate-limited events come back when the limit says (Retry-After), not at the queue's next
+    visibility timeout: one receive per wait, instead of the backlog of a bulk run's echoes
+    received (and read against the budget) again every few seconds until the dead-letter queue."""
+    held = 0
+    if hold_back is not None and error.retry_after is not None:
+        held = sum(1 for m in message_ids if m in receipts and hold_back(receipts[m], error.retry_after))
+    logger.info(
+        "reading changed xero contacts waits for the rate limit",
+        extra={
+            "reason": error.message,
+            "retry_after": error.retry_after,
+            "events": len(message_ids),
+            "held_back": held,
+        },
+    )
 
 
 def _one_tenant(
     tenant_id: str, messages: list[tuple[str, XeroContactMessage]], inbound: XeroInbound, deadline: Deadline
 ) -> list[str]:
+    """The message ids to redeliver; raises RateLimitedError when the read must wait."""
     try:
         contacts = inbound.fetch(tenant_id, [m.contact_id for _, m in messages], deadline)
     except FatalError as error:
         logger.warning("xero events dropped", extra={"reason": error.message, "events": len(messages)})
         return []
-    except RateLimitedError as error:  # expected while a bulk run uses the budget: no traceback
-        logger.info(
-            "reading changed xero contacts waits for the rate limit",
-            extra={"reason": error.message, "retry_after": error.retry_after, "events": len(messages)},
-        )
-        return [message_id for message_id, _ in messages]
+    except RateLimitedError:  # expected while a bulk run uses the budget: held back, no traceback
+        raise
     except Exception:  # RetriableError, or a fault: every message comes back
         logger.warning("reading changed xero contacts failed; retrying", exc_info=True)
         return [message_id for message_id, _ in messages]

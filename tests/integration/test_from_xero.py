@@ -200,3 +200,31 @@ def test_a_rate_limited_read_is_a_plain_line_and_keeps_the_event(
         queued["ApproximateNumberOfMessagesNotVisible"]
     )
     assert in_queue == 1  # ... but still queued: it is read once the limit has passed
+
+
+def test_a_rate_limited_read_waits_out_retry_after_on_the_queue(
+    live: LocalStack, click: Callable[..., httpx.Response], deliver: Callable[..., httpx.Response], drain: Any
+) -> None:
+    """A bulk run's echoes that meet the rate limit come back when the limit says (Retry-After),
+    not at every 2 s visibility timeout: a receive each time spent the queue's receive count
+    (then the dead-letter queue) and kept the local stack busy until the limit passed."""
+    import time
+
+    retry_after = 8  # seconds: longer than the queue's 2 s visibility timeout, twice over
+    contact_id = click(ACME).json()["xero_contact_id"]
+    edit_in_xero(live, contact_id, Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0103"}])
+    live.xero.add_fault(
+        status=429, retry_after=retry_after, count=1, method="GET", path_prefix="/api.xro/2.0/Contacts"
+    )
+    deliver(contact_id)
+    limited_at = time.monotonic()
+
+    assert drain(max_seconds=5, quiet_polls=40) == 1  # received once, then held back
+    assert live.zoho.get("Accounts", ACME)["Phone"] != "+64 9 555 0103"
+
+    while time.monotonic() - limited_at < retry_after + 20:
+        drain(max_seconds=1, quiet_polls=5)
+        if live.zoho.get("Accounts", ACME)["Phone"] == "+64 9 555 0103":
+            break
+    assert live.zoho.get("Accounts", ACME)["Phone"] == "+64 9 555 0103"  # the edit arrives, once due
+    assert time.monotonic() - limited_at >= retry_after
