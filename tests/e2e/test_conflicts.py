@@ -10,19 +10,24 @@ from playwright.sync_api import expect
 ACME = "5725767000000400001"
 
 
-def test_a_held_conflict_is_settled_from_the_conflicts_page(signed_in: Any, holding: Any) -> None:
-    page = signed_in
-    page.goto(f"/portal/accounts/{ACME}")
+def hold_a_conflict(page: Any, live: Any, account_id: str, zoho_value: str, xero_value: str) -> None:
+    """Link the Account with "Sync now", change its Account Number differently in Zoho CRM and
+    in Xero, and click again: under CONFLICT_POLICY=hold the field waits for a person."""
+    page.goto(f"/portal/accounts/{account_id}")
     page.get_by_role("button", name="Sync now").click()
     expect(page.locator("[data-sync-result]")).to_contain_text("Synced.")
-
-    contact_id = holding.xero.contact(ACME)["ContactID"]
-    holding.zoho.edit("Accounts", ACME, {"Account_Number": "ZOHO-EDIT"}, automation=False)
-    holding.xero.configure(webhook_background_delivery=False)  # the click meets both edits
-    holding.xero.clock.advance(1)
-    holding.xero.user_edit_contact(contact_id, {"AccountNumber": "XERO-EDIT"})
+    contact_id = live.xero.contact(account_id)["ContactID"]
+    live.zoho.edit("Accounts", account_id, {"Account_Number": zoho_value}, automation=False)
+    live.xero.configure(webhook_background_delivery=False)  # the click meets both edits
+    live.xero.clock.advance(1)
+    live.xero.user_edit_contact(contact_id, {"AccountNumber": xero_value})
     page.get_by_role("button", name="Sync now").click()
     expect(page.locator("[data-sync-result]")).to_be_visible()
+
+
+def test_a_held_conflict_is_settled_from_the_conflicts_page(signed_in: Any, holding: Any) -> None:
+    page = signed_in
+    hold_a_conflict(page, holding, ACME, "ZOHO-EDIT", "XERO-EDIT")
     assert holding.zoho.get("Accounts", ACME)["Xero_Sync_Status"] == "Conflict"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Conflicts").click()

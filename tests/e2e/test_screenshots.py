@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sandbox import seed_data
+from tests.e2e.test_conflicts import hold_a_conflict
 from tests.e2e.test_runs import start_run, wait_for_end
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -76,16 +77,7 @@ def test_regenerate_screenshots(page: Any, live: Any) -> None:
 def test_regenerate_the_conflicts_screenshot(signed_in: Any, holding: Any) -> None:
     page = signed_in
     account = seed_data.account_id(1)
-    page.goto(f"/portal/accounts/{account}")
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.locator("[data-sync-result]")).to_contain_text("Synced.")
-    contact_id = holding.xero.contact(account)["ContactID"]
-    holding.zoho.edit("Accounts", account, {"Account_Number": "ACC-0001-B"}, automation=False)
-    holding.xero.configure(webhook_background_delivery=False)  # the click meets both edits
-    holding.xero.clock.advance(1)
-    holding.xero.user_edit_contact(contact_id, {"AccountNumber": "ACC-1001"})
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.locator("[data-sync-result]")).to_be_visible()
+    hold_a_conflict(page, holding, account, "ACC-0001-B", "ACC-1001")
     page.goto("/portal/conflicts")
     expect(page.locator("tr[data-conflict]")).to_have_count(1)
     shot(page, "conflicts")
